@@ -1,0 +1,1 @@
+"""HTTP: routers, dependencies and the mapping of service errors to responses."""

@@ -1,0 +1,69 @@
+"""Outgoing e-mail: the `Mailer` port and its backends (`EMAIL_BACKEND`).
+
+- `console`: prints each message to standard output; development only, since the
+  messages hold live verification links.
+- `file`: writes one `.eml` file per message to `EMAIL_FILE_DIR`.
+- `memory`: keeps messages in a list, for tests.
+"""
+
+import sys
+import uuid
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+import anyio.to_thread
+
+
+class Mailer(Protocol):
+    """Sends one message."""
+
+    async def send(self, message: EmailMessage) -> None:
+        """Deliver `message` or raise."""
+
+
+def compose(*, sender: str, to: str, subject: str, body: str) -> EmailMessage:
+    """A plain-text message."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+    return message
+
+
+class ConsoleMailer:
+    """Writes messages to standard output."""
+
+    async def send(self, message: EmailMessage) -> None:
+        """Print the message with a separator."""
+        sys.stdout.write(f"{'-' * 72}\n{message.as_string()}{'-' * 72}\n")
+        sys.stdout.flush()
+
+
+class FileMailer:
+    """Writes one `.eml` file per message."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    async def send(self, message: EmailMessage) -> None:
+        """Write the message to a new file in the directory."""
+        path = self.directory / f"{uuid.uuid4().hex}.eml"
+
+        def write() -> None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(message.as_bytes())
+
+        await anyio.to_thread.run_sync(write)
+
+
+class MemoryMailer:
+    """Keeps every message in `outbox`."""
+
+    def __init__(self) -> None:
+        self.outbox: list[EmailMessage] = []
+
+    async def send(self, message: EmailMessage) -> None:
+        """Append the message to the outbox."""
+        self.outbox.append(message)

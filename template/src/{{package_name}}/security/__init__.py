@@ -1,0 +1,1 @@
+"""Security primitives: pure functions and small classes, plus the ASGI middleware."""

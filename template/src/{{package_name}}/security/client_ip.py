@@ -1,0 +1,36 @@
+"""The client's address, believing `X-Forwarded-For` only from trusted proxies."""
+
+import ipaddress
+from collections.abc import Iterable
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(entries: Iterable[str]) -> tuple[Network, ...]:
+    """Networks from addresses or CIDR strings (`10.0.0.1`, `10.0.0.0/8`)."""
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
+def _is_trusted(address: str, trusted: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted)
+
+
+def client_ip(peer: str | None, forwarded_for: str | None, trusted: tuple[Network, ...]) -> str:
+    """The address of the client that made the request.
+
+    Walks `X-Forwarded-For` from the right while each hop is a trusted proxy; the
+    first untrusted hop is the client. A peer that is not trusted is the client
+    whatever headers it sends, so a spoofed header changes nothing.
+    """
+    address = peer or "unknown"
+    if not forwarded_for or not _is_trusted(address, trusted):
+        return address
+    for hop in reversed([part.strip() for part in forwarded_for.split(",")]):
+        address = hop
+        if not _is_trusted(hop, trusted):
+            break
+    return address

@@ -1,0 +1,1 @@
+"""Storage ports (`protocols.py`), the records they hold, and one adapter per database."""
