@@ -1,0 +1,149 @@
+"""Fixtures: one snapshot of the template per worker, one render per variant.
+
+Variants come from `copier.yml` (see `template_support.variants`), so a new choice
+adds tests without editing them. Each variant's tests share an `xdist_group`, so
+with `--dist loadgroup` a variant is rendered once, on one worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+import template_support as support
+
+DEFAULT_POSTGRES_URL = "postgresql+asyncpg://root@127.0.0.1:5432/test"
+VARIANTS = support.variants()
+
+
+def variant_params(*, database: str | None = None) -> list[Any]:
+    """`pytest.param`s of every variant (optionally one database), grouped per variant."""
+    return [
+        pytest.param(variant, id=support.variant_id(variant),
+                     marks=pytest.mark.xdist_group(support.variant_id(variant)))
+        for variant in VARIANTS
+        if database is None or variant.get("database") == database
+    ]
+
+
+def in_ci() -> bool:
+    """True on CI, where missing services fail tests instead of skipping them."""
+    return os.environ.get("CI", "").lower() == "true"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered variant and the files Copier wrote (before any tool ran in it)."""
+
+    variant: dict[str, Any]
+    path: Path
+    files: list[Path]
+    answers: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        """The variant id, e.g. `sql-jwt-totp`."""
+        return support.variant_id(self.variant)
+
+    @property
+    def package(self) -> str:
+        """The rendered import package."""
+        return str(self.answers["package_name"])
+
+
+@pytest.fixture(scope="session")
+def template_src(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The working tree, uncommitted work included, as a one-commit git repository."""
+    return support.snapshot_template(tmp_path_factory.mktemp("template") / "src")
+
+
+@pytest.fixture(scope="session")
+def render_variant(
+    template_src: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[dict[str, Any]], Rendered]:
+    """Render a variant once per session (cached), with tasks skipped."""
+    cache: dict[str, Rendered] = {}
+
+    def render(variant: dict[str, Any]) -> Rendered:
+        key = support.variant_id(variant)
+        if key not in cache:
+            destination = tmp_path_factory.mktemp(f"render-{key}") / "project"
+            support.render(template_src, destination, variant)
+            cache[key] = Rendered(variant, destination, support.files_under(destination),
+                                  support.load_answers(destination))
+        return cache[key]
+
+    return render
+
+
+@pytest.fixture
+def rendered(variant: dict[str, Any],
+             render_variant: Callable[[dict[str, Any]], Rendered]) -> Rendered:
+    """The variant named by the test's `variant` parameter, rendered."""
+    return render_variant(variant)
+
+
+@pytest.fixture(scope="session")
+def mypy_cache_dir(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """One mypy cache per xdist worker, so third-party stubs are analysed once per worker."""
+    path = tmp_path_factory.getbasetemp() / f"mypy-cache-{worker_id}"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+# --------------------------------------------------------------------- PostgreSQL
+
+
+def _asyncpg_dsn(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(scheme=parts.scheme.split("+", 1)[0]))
+
+
+def _with_database(url: str, database: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
+
+
+async def _execute(dsn: str, *statements: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(dsn, timeout=10)
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The PostgreSQL server's URL (`TEST_POSTGRES_URL`); skips, or fails on CI, if down."""
+    url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    try:
+        asyncio.run(_execute(_asyncpg_dsn(url), "SELECT 1"))
+    except Exception as error:  # noqa: BLE001 - any failure means "not usable here"
+        message = f"PostgreSQL at {url} is unreachable: {type(error).__name__}: {error}"
+        if in_ci():
+            pytest.fail(f"CI=true: {message}")
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture
+def postgres_database(postgres_url: str, rendered: Rendered) -> Iterator[str]:
+    """A fresh database for this variant's run (variants may run in parallel)."""
+    name = "bastion_" + re.sub(r"[^a-z0-9]+", "_", rendered.id.lower())
+    admin = _asyncpg_dsn(postgres_url)
+    asyncio.run(_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+                         f'CREATE DATABASE "{name}"'))
+    try:
+        yield _with_database(postgres_url, name)
+    finally:
+        asyncio.run(_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

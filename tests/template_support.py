@@ -1,0 +1,375 @@
+"""Helpers shared by the template's tests and `scripts/test`.
+
+- `variants()` reads the variant matrix from `copier.yml`: every question with
+  `choices`, except those in `FIXED_QUESTIONS`, multiplied out.
+- `snapshot_template()` copies the working tree (tracked and untracked files that
+  git does not ignore) into a fresh one-commit git repository, so renders include
+  uncommitted work and `_commit` still names a real revision.
+- `render()` runs `copier.run_copy` the way the tests do.
+- `expected_paths()` works out, from the conditional file names under
+  `template/`, which paths a variant must and must not contain.
+- `run()` runs a subprocess and keeps its combined output for assertion messages.
+
+Run as a script (`python tests/template_support.py install-rendered-deps`) it
+installs the union of the rendered projects' runtime and dev dependencies into
+the current interpreter's environment; `scripts/test` does that before pytest.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import itertools
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# Questions with choices that are held at their default instead of multiplied out.
+FIXED_QUESTIONS = frozenset({"python_version"})
+OUTPUT_TAIL_CHARS = 4000
+# Copier's own default `_exclude` patterns (matched against each path part).
+DEFAULT_EXCLUDES = ("copier.yaml", "copier.yml", "~*", "*.py[co]", "__pycache__", ".git",
+                    ".DS_Store", ".svn")
+# Unrendered Jinja in file contents. A bare `}}` is ordinary Python (`{"a": {"b": 1}}`),
+# so a closing `}}` counts only when whitespace precedes it, as Jinja style writes it.
+JINJA_IN_CONTENT = re.compile(r"\{\{|\{%|%\}|\{#|#\}|(?:^|\s)\}\}", re.MULTILINE)
+# `.mako` files (Alembic) are Mako templates: only Jinja's opening markers and `%}` count.
+JINJA_IN_MAKO = re.compile(r"\{\{|\{%|%\}|\{#")
+JINJA_IN_PATH = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
+# GitHub Actions expressions are legitimate in workflow files.
+GITHUB_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
+CONDITIONAL_NAME = re.compile(r"\{%-?\s*if\b.*?-?%\}(.*?)\{%-?\s*endif\s*-?%\}", re.DOTALL)
+
+
+# --------------------------------------------------------------------------- matrix
+
+
+def copier_config(root: Path = REPO_ROOT) -> dict[str, Any]:
+    """`copier.yml` as data."""
+    for name in ("copier.yml", "copier.yaml"):
+        path = root / name
+        if path.exists():
+            loaded: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+            return loaded
+    raise FileNotFoundError(f"no copier.yml in {root}")
+
+
+def choice_values(question: Mapping[str, Any]) -> list[Any]:
+    """The values a question's `choices` allow (list, or mapping of label to value)."""
+    choices = question["choices"]
+    if isinstance(choices, Mapping):
+        values = []
+        for label, value in choices.items():
+            if isinstance(value, Mapping):
+                values.append(value.get("value", label))
+            else:
+                values.append(value)
+        return values
+    return [item[1] if isinstance(item, list | tuple) else item for item in choices]
+
+
+def matrix_questions(config: Mapping[str, Any] | None = None) -> dict[str, list[Any]]:
+    """Questions that make up the variant matrix, in `copier.yml` order, with their values."""
+    config = copier_config() if config is None else config
+    return {
+        name: choice_values(spec)
+        for name, spec in config.items()
+        if not name.startswith("_")
+        and isinstance(spec, Mapping)
+        and "choices" in spec
+        and name not in FIXED_QUESTIONS
+    }
+
+
+def variant_id(variant: Mapping[str, Any]) -> str:
+    """`sql-jwt-totp`: the values in question order."""
+    return "-".join(str(value) for value in variant.values())
+
+
+def variants(config: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Every combination of the matrix questions' choices."""
+    questions = matrix_questions(config)
+    return [dict(zip(questions, combo, strict=True))
+            for combo in itertools.product(*questions.values())]
+
+
+def covering_variants(config: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """A few variants that between them use every choice of every matrix question."""
+    questions = matrix_questions(config)
+    width = max((len(values) for values in questions.values()), default=1)
+    return [{name: values[index % len(values)] for name, values in questions.items()}
+            for index in range(width)]
+
+
+# ------------------------------------------------------------------------ rendering
+
+
+def _git(*args: str, cwd: Path) -> str:
+    result = subprocess.run(  # noqa: S603 - git with fixed arguments
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    )
+    return result.stdout
+
+
+def working_tree_files(root: Path = REPO_ROOT) -> list[str]:
+    """Tracked and untracked-but-not-ignored files of the working tree."""
+    listing = _git("ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=root)
+    return sorted({name for name in listing.split("\0") if name and (root / name).is_file()})
+
+
+def snapshot_template(destination: Path, root: Path = REPO_ROOT) -> Path:
+    """Copy the working tree into `destination` as a fresh one-commit git repository."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for name in working_tree_files(root):
+        target = destination / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / name, target, follow_symlinks=False)
+    _git("init", "-q", "-b", "main", cwd=destination)
+    _git("add", "-A", cwd=destination)
+    _git("-c", "user.name=Bastion tests", "-c", "user.email=tests@example.invalid",
+         "-c", "commit.gpgsign=false", "commit", "-q", "-m", "snapshot", cwd=destination)
+    return destination
+
+
+def render(src: Path, dst: Path, data: Mapping[str, Any] | None = None, *,
+           skip_tasks: bool = True) -> Path:
+    """Render the template at `src` into `dst` with Copier's API, non-interactively."""
+    from copier import run_copy  # imported late: `scripts/test` may run before it is installed
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_copy(str(src), dst, data=dict(data or {}), defaults=True, unsafe=True, quiet=True,
+                 vcs_ref="HEAD", skip_tasks=skip_tasks)
+    return dst
+
+
+def files_under(root: Path) -> list[Path]:
+    """Every file below `root` (relative), `.git` excluded."""
+    return sorted(path.relative_to(root) for path in root.rglob("*")
+                  if path.is_file() and ".git" not in path.relative_to(root).parts)
+
+
+def load_answers(project: Path) -> dict[str, Any]:
+    """The rendered project's `.copier-answers.yml`."""
+    loaded: dict[str, Any] = yaml.safe_load(
+        (project / ".copier-answers.yml").read_text(encoding="utf-8"))
+    return loaded
+
+
+# -------------------------------------------------------------- conditional names
+
+
+def _excluded(relative: Path, patterns: list[str]) -> bool:
+    import pathspec  # a dependency of copier
+
+    if any(fnmatch.fnmatch(part, pattern) for part in relative.parts
+           for pattern in DEFAULT_EXCLUDES):
+        return True
+    spec = pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+    return spec.match_file(relative.as_posix())
+
+
+def _render_name(env: Any, name: str, context: Mapping[str, Any]) -> str:
+    return str(env.from_string(name).render(**context))
+
+
+@dataclass
+class ExpectedPaths:
+    """What a variant's conditional file names say must, and must not, be rendered."""
+
+    present: set[str] = field(default_factory=set)
+    absent: set[str] = field(default_factory=set)
+    # target path -> the template paths whose condition decided it (for messages)
+    sources: dict[str, list[str]] = field(default_factory=dict)
+
+
+def expected_paths(src: Path, answers: Mapping[str, Any]) -> ExpectedPaths:
+    """Render every template path's name with `answers`, as Copier does.
+
+    A path with an empty part is skipped by Copier; its "condition held" target is
+    the name with every `{% if %}X{% endif %}` replaced by X. Targets that no
+    template path renders for this variant must be absent.
+    """
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    config = copier_config(src)
+    subdirectory = src / str(config.get("_subdirectory", ""))
+    suffix = str(config.get("_templates_suffix", ".jinja"))
+    context = {
+        **answers,
+        "_copier_conf": {"answers_file": ".copier-answers.yml"},
+        "_copier_operation": "copy",
+    }
+    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    excludes = [_render_name(env, pattern, context)
+                for pattern in config.get("_exclude", [])]
+    expected = ExpectedPaths()
+    candidates: set[str] = set()
+    for template_path in sorted(subdirectory.rglob("*")):
+        if not template_path.is_file():
+            continue
+        relative = template_path.relative_to(subdirectory)
+        name = relative.as_posix()
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+        parts = [_render_name(env, part, context) for part in name.split("/")]
+        rendered = "/".join(parts)
+        if all(parts) and not _excluded(Path(rendered), excludes):
+            expected.present.add(rendered)
+            expected.sources.setdefault(rendered, []).append(relative.as_posix())
+        if CONDITIONAL_NAME.search(name):
+            forced = CONDITIONAL_NAME.sub(r"\1", name)
+            target = "/".join(_render_name(env, part, context) for part in forced.split("/"))
+            candidates.add(target)
+            expected.sources.setdefault(target, []).append(relative.as_posix())
+    expected.absent = candidates - expected.present
+    return expected
+
+
+# -------------------------------------------------------------------- subprocesses
+
+
+@dataclass
+class Result:
+    """A finished subprocess."""
+
+    args: list[str]
+    returncode: int
+    output: str
+
+    def tail(self, chars: int = OUTPUT_TAIL_CHARS) -> str:
+        """The command and the end of its combined output, for assertion messages."""
+        text = self.output if len(self.output) <= chars else "...\n" + self.output[-chars:]
+        return f"$ {' '.join(self.args)}\n(exit {self.returncode})\n{text}"
+
+
+def clean_environment(**extra: str) -> dict[str, str]:
+    """The environment for a rendered project's tools: ours, minus test-runner state."""
+    environment = {
+        name: value for name, value in os.environ.items()
+        if not name.startswith(("PYTEST_", "COV_", "COVERAGE_"))
+        and name not in {"PYTHONPATH", "TEST_DATABASE_URL", "SECRET_KEY", "DATABASE_URL",
+                         "ENVIRONMENT"}
+    }
+    environment.update(extra)
+    return environment
+
+
+def run(args: list[str], cwd: Path, *, env: Mapping[str, str] | None = None,
+        timeout: float = 900, stdin: str | None = None) -> Result:
+    """Run `args` in `cwd`, capturing stdout and stderr together."""
+    try:
+        completed = subprocess.run(  # noqa: S603 - fixed commands of the test suite
+            args, cwd=cwd, env=dict(env) if env is not None else clean_environment(),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
+            input=stdin, check=False,
+        )
+    except subprocess.TimeoutExpired as error:
+        output = error.output.decode(errors="replace") if isinstance(error.output, bytes) \
+            else (error.output or "")
+        return Result(args, -1, f"{output}\nTIMED OUT after {timeout} s")
+    return Result(args, completed.returncode, completed.stdout)
+
+
+# ------------------------------------------------------- rendered dependencies
+
+
+def rendered_requirements(root: Path = REPO_ROOT) -> list[str]:
+    """Runtime and dev dependencies of a few variants that use every choice, merged."""
+    requirements: set[str] = set()
+    with tempfile.TemporaryDirectory(prefix="bastion-deps-") as scratch:
+        src = snapshot_template(Path(scratch) / "template", root)
+        for index, variant in enumerate(covering_variants(copier_config(root))):
+            project = render(src, Path(scratch) / f"project-{index}", variant)
+            pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+            project_table = pyproject.get("project", {})
+            requirements.update(project_table.get("dependencies", []))
+            requirements.update(project_table.get("optional-dependencies", {}).get("dev", []))
+    return sorted(requirements)
+
+
+def _dependency_sources_key(root: Path) -> str:
+    digest = hashlib.sha256()
+    for name in working_tree_files(root):
+        if name in {"copier.yml", "copier.yaml"} or (
+            name.startswith("template/") and "pyproject" in name
+        ):
+            digest.update(name.encode() + b"\0" + (root / name).read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _satisfied(requirements: list[str]) -> bool:
+    from importlib.metadata import PackageNotFoundError, version
+
+    from packaging.requirements import Requirement
+
+    for line in requirements:
+        requirement = Requirement(line)
+        try:
+            installed = version(requirement.name)
+        except PackageNotFoundError:
+            return False
+        if not requirement.specifier.contains(installed, prereleases=True):
+            return False
+    return True
+
+
+def install_rendered_dependencies(root: Path = REPO_ROOT) -> None:
+    """Install the rendered projects' dependencies unless they already are."""
+    stamp = Path(sys.prefix) / ".bastion-rendered-requirements.json"
+    key = _dependency_sources_key(root)
+    try:
+        recorded = json.loads(stamp.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        recorded = {}
+    if recorded.get("key") == key and _satisfied(recorded.get("requirements", [])):
+        return
+    requirements = rendered_requirements(root)
+    print("Installing the rendered projects' dependencies:", " ".join(requirements), flush=True)
+    subprocess.run(  # noqa: S603 - pip of this interpreter
+        [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check",
+         *requirements], check=True,
+    )
+    stamp.write_text(json.dumps({"key": key, "requirements": requirements}), encoding="utf-8")
+
+
+def main(argv: list[str]) -> int:
+    """`install-rendered-deps` | `requirements` | `variants`."""
+    command = argv[0] if argv else ""
+    if command == "install-rendered-deps":
+        install_rendered_dependencies()
+    elif command == "requirements":
+        print("\n".join(rendered_requirements()))
+    elif command == "variants":
+        print("\n".join(variant_id(variant) for variant in variants()))
+    else:
+        print(main.__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+def iter_text_files(root: Path, paths: list[Path]) -> Iterator[tuple[Path, str]]:
+    """(relative path, text) of every file in `paths` that decodes as UTF-8."""
+    for relative in paths:
+        try:
+            yield relative, (root / relative).read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

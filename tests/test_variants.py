@@ -1,0 +1,232 @@
+"""Every variant of the matrix: rendered cleanly, linted, type-checked and tested.
+
+The matrix is read from `copier.yml`; each variant is rendered once per session
+(`render_variant`) and every check below runs against that render.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import template_support as support
+from conftest import Rendered, variant_params
+
+every_variant = pytest.mark.parametrize("variant", variant_params())
+sql_variants = pytest.mark.parametrize("variant", variant_params(database="sql"))
+
+SECRET_KEY_NAME = re.compile(r"secret|key|password|passwd|token", re.IGNORECASE)
+RANDOM_LOOKING = re.compile(r"^[A-Za-z0-9+/=_\-.~]{24,}$")
+# Answers that Copier writes about the template itself, not about the project.
+COPIER_METADATA = {"_commit", "_src_path"}
+
+
+def _entropy(text: str) -> float:
+    counts = Counter(text)
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+
+
+@every_variant
+def test_no_unrendered_jinja_in_paths(rendered: Rendered) -> None:
+    """No rendered file or folder name keeps Jinja markers, quotes or pipes."""
+    leftovers = [str(path) for path in rendered.files
+                 if support.JINJA_IN_PATH.search(str(path)) or re.search(r"['\"|]", str(path))]
+    assert not leftovers, f"unrendered names in {rendered.id}: {leftovers}"
+
+
+@every_variant
+def test_no_unrendered_jinja_in_contents(rendered: Rendered) -> None:
+    """No rendered file keeps Jinja markers (Mako templates checked for Jinja only)."""
+    leftovers = []
+    for relative, text in support.iter_text_files(rendered.path, rendered.files):
+        pattern = support.JINJA_IN_MAKO if relative.suffix == ".mako" else support.JINJA_IN_CONTENT
+        if relative.suffix in {".yml", ".yaml"} and ".github" in relative.parts:
+            text = support.GITHUB_EXPRESSION.sub("", text)
+        for number, line in enumerate(text.splitlines(), start=1):
+            if pattern.search(line):
+                leftovers.append(f"{relative}:{number}: {line.strip()}")
+    assert not leftovers, f"unrendered Jinja in {rendered.id}:\n" + "\n".join(leftovers[:50])
+
+
+@every_variant
+def test_no_template_suffix_left(rendered: Rendered) -> None:
+    """Copier stripped the `.jinja` suffix from every file it rendered."""
+    leftovers = [str(path) for path in rendered.files if path.name.endswith(".jinja")]
+    assert not leftovers, f"unrendered templates in {rendered.id}: {leftovers}"
+
+
+@every_variant
+def test_files_of_other_variants_are_absent(rendered: Rendered, template_src: Path) -> None:
+    """Each conditional path exists exactly when its condition holds for this variant."""
+    expected = support.expected_paths(template_src, {**rendered.variant, **rendered.answers})
+    files = {path.as_posix() for path in rendered.files}
+    missing = sorted(expected.present - files)
+    unexpected = sorted(expected.absent & files)
+    assert not missing, f"{rendered.id} lacks {[(p, expected.sources[p]) for p in missing]}"
+    assert not unexpected, (
+        f"{rendered.id} has files of another variant: "
+        f"{[(p, expected.sources[p]) for p in unexpected]}"
+    )
+
+
+@every_variant
+def test_answers_file_records_answers_and_no_secret(rendered: Rendered, template_src: Path) -> None:
+    """`.copier-answers.yml` records the variant and the commit, and holds no secret."""
+    answers = rendered.answers
+    for question, value in rendered.variant.items():
+        assert answers.get(question) == value, f"{question} not recorded: {answers}"
+    assert answers.get("_commit"), f"no _commit recorded: {answers}"
+    # A choice is a constant of the template (`token_style: jwt`), never a secret.
+    choices = {name: support.choice_values(spec)
+               for name, spec in support.copier_config(template_src).items()
+               if isinstance(spec, dict) and "choices" in spec}
+    for name, value in answers.items():
+        if name in COPIER_METADATA or value in (None, "", False):
+            continue
+        if SECRET_KEY_NAME.search(name) and value not in choices.get(name, []):
+            pytest.fail(f"answers file stores a secret-looking answer {name!r}: {answers}")
+        if isinstance(value, str) and RANDOM_LOOKING.match(value) and _entropy(value) > 3.5:
+            pytest.fail(f"answers file stores a random-looking value for {name!r}: {value!r}")
+
+
+@every_variant
+def test_no_env_file_without_tasks(rendered: Rendered) -> None:
+    """A render with tasks skipped writes no `.env` (secrets only come from the hook)."""
+    assert not (rendered.path / ".env").exists(), f"{rendered.id} rendered a .env"
+
+
+START_IN_DEVELOPMENT = """
+import asyncio, importlib, sys
+import httpx
+
+main = importlib.import_module(sys.argv[1] + ".main")
+app = main.app
+
+
+async def start() -> None:
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost:8000") as c:
+            for path in ("/health", "/health/ready"):
+                reply = await c.get(path)
+                print(path, reply.status_code, reply.text)
+                assert reply.status_code == 200, (path, reply.status_code, reply.text)
+
+
+asyncio.run(start())
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def development_environment(rendered: Rendered, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Environment to start the app in development with no `.env`: SQL on a scratch
+    SQLite file (the default URL is relative to the working directory), DynamoDB on a
+    moto server."""
+    environment = support.clean_environment(PYTHONPATH=str(rendered.path / "src"))
+    if rendered.variant.get("database") != "dynamodb":
+        yield environment
+        return
+    port = _free_port()
+    environment.update(
+        AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106
+        AWS_DEFAULT_REGION="us-east-1", AWS_REGION="us-east-1",
+        AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+        DYNAMODB_ENDPOINT_URL=f"http://127.0.0.1:{port}",
+    )
+    log = (tmp_path / "moto.log").open("wb")
+    server = subprocess.Popen(  # noqa: S603 - our interpreter, fixed arguments
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log, stderr=subprocess.STDOUT, env=environment,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("moto server did not start:\n"
+                                + (tmp_path / "moto.log").read_text(errors="replace")[-2000:])
+                time.sleep(0.2)
+        yield environment
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+
+
+@every_variant
+def test_app_starts_in_development_without_env(
+    rendered: Rendered, development_environment: dict[str, str], tmp_path: Path
+) -> None:
+    """With no `.env` and no SECRET_KEY, `<package>.main:app` starts and is ready."""
+    result = support.run([sys.executable, "-c", START_IN_DEVELOPMENT, rendered.package],
+                         cwd=tmp_path, env=development_environment, timeout=120)
+    assert result.returncode == 0, result.tail()
+
+
+@every_variant
+def test_ruff_check(rendered: Rendered) -> None:
+    """`ruff check` passes on the rendered project."""
+    result = support.run([sys.executable, "-m", "ruff", "check", "--no-cache", "."],
+                         cwd=rendered.path)
+    assert result.returncode == 0, result.tail()
+
+
+@every_variant
+def test_ruff_format(rendered: Rendered) -> None:
+    """The rendered project is formatted (`ruff format --check`)."""
+    result = support.run([sys.executable, "-m", "ruff", "format", "--check", "--no-cache", "."],
+                         cwd=rendered.path)
+    assert result.returncode == 0, result.tail()
+
+
+@every_variant
+def test_mypy_strict(rendered: Rendered, mypy_cache_dir: Path) -> None:
+    """`mypy` passes with the rendered configuration (`strict = true`, package and tests)."""
+    result = support.run([sys.executable, "-m", "mypy", "--cache-dir", str(mypy_cache_dir)],
+                         cwd=rendered.path)
+    assert result.returncode == 0, result.tail()
+
+
+def _run_suite(rendered: Rendered, **environment: str) -> support.Result:
+    return support.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=rendered.path, env=support.clean_environment(**environment),
+    )
+
+
+@every_variant
+def test_rendered_suite(rendered: Rendered, tmp_path: Path) -> None:
+    """The rendered project's own tests pass (SQL variants on SQLite, DynamoDB on moto)."""
+    environment: dict[str, Any] = {}
+    if rendered.variant.get("database") == "sql":
+        environment["TEST_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    result = _run_suite(rendered, **environment)
+    assert result.returncode == 0, result.tail()
+
+
+@pytest.mark.postgres
+@sql_variants
+def test_rendered_suite_on_postgresql(rendered: Rendered, postgres_database: str) -> None:
+    """SQL variants' own tests pass on PostgreSQL, in a database of their own."""
+    result = _run_suite(rendered, TEST_DATABASE_URL=postgres_database)
+    assert result.returncode == 0, result.tail()
