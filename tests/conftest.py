@@ -22,6 +22,29 @@ import template_support as support
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://root@127.0.0.1:5432/test"
 VARIANTS = support.variants()
+VARIANT_IDS = frozenset(support.variant_id(variant) for variant in VARIANTS)
+VARIANT_IN_NODEID = re.compile(r"\[([^\[\]]+)\](?:@[^\]]*)?$")
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadgroup` that groups by the variant in the test id.
+
+    pytest-xdist 3.8 tags grouped tests by rewriting `item._nodeid`, which pytest 9.2
+    no longer reads, so its `xdist_group` marks silently stop grouping. Scheduling
+    scopes by the `[variant-id]` parameter keeps each variant on one worker either way.
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class VariantScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            match = VARIANT_IN_NODEID.search(nodeid)
+            if match and match.group(1) in VARIANT_IDS:
+                return match.group(1)
+            return nodeid
+
+    return VariantScheduling(config, log)
 
 
 def variant_params(*, database: str | None = None) -> list[Any]:

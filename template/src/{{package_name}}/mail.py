@@ -36,8 +36,11 @@ class ConsoleMailer:
     """Writes messages to standard output."""
 
     async def send(self, message: EmailMessage) -> None:
-        """Print the message with a separator."""
-        sys.stdout.write(f"{'-' * 72}\n{message.as_string()}{'-' * 72}\n")
+        """Print the headers and the decoded text, so links can be copied as they are."""
+        body = message.get_body(("plain",))
+        text = body.get_content() if body is not None else ""
+        headers = "".join(f"{name}: {message[name]}\n" for name in ("From", "To", "Subject"))
+        sys.stdout.write(f"{'-' * 72}\n{headers}\n{text}{'-' * 72}\n")
         sys.stdout.flush()
 
 
