@@ -11,16 +11,16 @@ import asyncio
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-
 import template_support as support
+from template_support import Rendered
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://root@127.0.0.1:5432/test"
+REDIS_DATABASES = 16  # Redis's default number of numbered databases
 VARIANTS = support.variants()
 VARIANT_IDS = frozenset(support.variant_id(variant) for variant in VARIANTS)
 VARIANT_IN_NODEID = re.compile(r"\[([^\[\]]+)\](?:@[^\]]*)?$")
@@ -47,39 +47,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return VariantScheduling(config, log)
 
 
-def variant_params(*, database: str | None = None) -> list[Any]:
-    """`pytest.param`s of every variant (optionally one database), grouped per variant."""
-    return [
-        pytest.param(variant, id=support.variant_id(variant),
-                     marks=pytest.mark.xdist_group(support.variant_id(variant)))
-        for variant in VARIANTS
-        if database is None or variant.get("database") == database
-    ]
-
-
 def in_ci() -> bool:
     """True on CI, where missing services fail tests instead of skipping them."""
     return os.environ.get("CI", "").lower() == "true"
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """A rendered variant and the files Copier wrote (before any tool ran in it)."""
-
-    variant: dict[str, Any]
-    path: Path
-    files: list[Path]
-    answers: dict[str, Any]
-
-    @property
-    def id(self) -> str:
-        """The variant id, e.g. `sql-jwt-totp`."""
-        return support.variant_id(self.variant)
-
-    @property
-    def package(self) -> str:
-        """The rendered import package."""
-        return str(self.answers["package_name"])
 
 
 @pytest.fixture(scope="session")
@@ -100,16 +70,21 @@ def render_variant(
         if key not in cache:
             destination = tmp_path_factory.mktemp(f"render-{key}") / "project"
             support.render(template_src, destination, variant)
-            cache[key] = Rendered(variant, destination, support.files_under(destination),
-                                  support.load_answers(destination))
+            cache[key] = Rendered(
+                variant,
+                destination,
+                support.files_under(destination),
+                support.load_answers(destination),
+            )
         return cache[key]
 
     return render
 
 
 @pytest.fixture
-def rendered(variant: dict[str, Any],
-             render_variant: Callable[[dict[str, Any]], Rendered]) -> Rendered:
+def rendered(
+    variant: dict[str, Any], render_variant: Callable[[dict[str, Any]], Rendered]
+) -> Rendered:
     """The variant named by the test's `variant` parameter, rendered."""
     return render_variant(variant)
 
@@ -151,7 +126,7 @@ def postgres_url() -> str:
     url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
     try:
         asyncio.run(_execute(_asyncpg_dsn(url), "SELECT 1"))
-    except Exception as error:  # noqa: BLE001 - any failure means "not usable here"
+    except Exception as error:
         message = f"PostgreSQL at {url} is unreachable: {type(error).__name__}: {error}"
         if in_ci():
             pytest.fail(f"CI=true: {message}")
@@ -160,12 +135,26 @@ def postgres_url() -> str:
 
 
 @pytest.fixture
+def redis_environment(rendered: Rendered) -> dict[str, str]:
+    """`TEST_REDIS_URL` for a rendered suite: the configured server, one database number
+    per variant (so parallel variants never share rate-limit keys); empty when unset."""
+    base = os.environ.get("TEST_REDIS_URL", "")
+    if not base:
+        return {}
+    index = sorted(VARIANT_IDS).index(rendered.id) % REDIS_DATABASES
+    return {"TEST_REDIS_URL": urlunsplit(urlsplit(base)._replace(path=f"/{index}"))}
+
+
+@pytest.fixture
 def postgres_database(postgres_url: str, rendered: Rendered) -> Iterator[str]:
     """A fresh database for this variant's run (variants may run in parallel)."""
     name = "bastion_" + re.sub(r"[^a-z0-9]+", "_", rendered.id.lower())
     admin = _asyncpg_dsn(postgres_url)
-    asyncio.run(_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
-                         f'CREATE DATABASE "{name}"'))
+    asyncio.run(
+        _execute(
+            admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'
+        )
+    )
     try:
         yield _with_database(postgres_url, name)
     finally:

@@ -41,8 +41,16 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXED_QUESTIONS = frozenset({"python_version"})
 OUTPUT_TAIL_CHARS = 4000
 # Copier's own default `_exclude` patterns (matched against each path part).
-DEFAULT_EXCLUDES = ("copier.yaml", "copier.yml", "~*", "*.py[co]", "__pycache__", ".git",
-                    ".DS_Store", ".svn")
+DEFAULT_EXCLUDES = (
+    "copier.yaml",
+    "copier.yml",
+    "~*",
+    "*.py[co]",
+    "__pycache__",
+    ".git",
+    ".DS_Store",
+    ".svn",
+)
 # Unrendered Jinja in file contents. A bare `}}` is ordinary Python (`{"a": {"b": 1}}`),
 # so a closing `}}` counts only when whitespace precedes it, as Jinja style writes it.
 JINJA_IN_CONTENT = re.compile(r"\{\{|\{%|%\}|\{#|#\}|(?:^|\s)\}\}", re.MULTILINE)
@@ -102,25 +110,26 @@ def variant_id(variant: Mapping[str, Any]) -> str:
 def variants(config: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """Every combination of the matrix questions' choices."""
     questions = matrix_questions(config)
-    return [dict(zip(questions, combo, strict=True))
-            for combo in itertools.product(*questions.values())]
+    return [
+        dict(zip(questions, combo, strict=True)) for combo in itertools.product(*questions.values())
+    ]
 
 
 def covering_variants(config: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """A few variants that between them use every choice of every matrix question."""
     questions = matrix_questions(config)
     width = max((len(values) for values in questions.values()), default=1)
-    return [{name: values[index % len(values)] for name, values in questions.items()}
-            for index in range(width)]
+    return [
+        {name: values[index % len(values)] for name, values in questions.items()}
+        for index in range(width)
+    ]
 
 
 # ------------------------------------------------------------------------ rendering
 
 
 def _git(*args: str, cwd: Path) -> str:
-    result = subprocess.run(  # noqa: S603 - git with fixed arguments
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    )
+    result = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
     return result.stdout
 
 
@@ -139,34 +148,78 @@ def snapshot_template(destination: Path, root: Path = REPO_ROOT) -> Path:
         shutil.copy2(root / name, target, follow_symlinks=False)
     _git("init", "-q", "-b", "main", cwd=destination)
     _git("add", "-A", cwd=destination)
-    _git("-c", "user.name=Bastion tests", "-c", "user.email=tests@example.invalid",
-         "-c", "commit.gpgsign=false", "commit", "-q", "-m", "snapshot", cwd=destination)
+    _git(
+        "-c",
+        "user.name=Bastion tests",
+        "-c",
+        "user.email=tests@example.invalid",
+        "-c",
+        "commit.gpgsign=false",
+        "commit",
+        "-q",
+        "-m",
+        "snapshot",
+        cwd=destination,
+    )
     return destination
 
 
-def render(src: Path, dst: Path, data: Mapping[str, Any] | None = None, *,
-           skip_tasks: bool = True) -> Path:
+def render(
+    src: Path, dst: Path, data: Mapping[str, Any] | None = None, *, skip_tasks: bool = True
+) -> Path:
     """Render the template at `src` into `dst` with Copier's API, non-interactively."""
     from copier import run_copy  # imported late: `scripts/test` may run before it is installed
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        run_copy(str(src), dst, data=dict(data or {}), defaults=True, unsafe=True, quiet=True,
-                 vcs_ref="HEAD", skip_tasks=skip_tasks)
+        run_copy(
+            str(src),
+            dst,
+            data=dict(data or {}),
+            defaults=True,
+            unsafe=True,
+            quiet=True,
+            vcs_ref="HEAD",
+            skip_tasks=skip_tasks,
+        )
     return dst
 
 
 def files_under(root: Path) -> list[Path]:
     """Every file below `root` (relative), `.git` excluded."""
-    return sorted(path.relative_to(root) for path in root.rglob("*")
-                  if path.is_file() and ".git" not in path.relative_to(root).parts)
+    return sorted(
+        path.relative_to(root)
+        for path in root.rglob("*")
+        if path.is_file() and ".git" not in path.relative_to(root).parts
+    )
 
 
 def load_answers(project: Path) -> dict[str, Any]:
     """The rendered project's `.copier-answers.yml`."""
     loaded: dict[str, Any] = yaml.safe_load(
-        (project / ".copier-answers.yml").read_text(encoding="utf-8"))
+        (project / ".copier-answers.yml").read_text(encoding="utf-8")
+    )
     return loaded
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered variant and the files Copier wrote (before any tool ran in it)."""
+
+    variant: dict[str, Any]
+    path: Path
+    files: list[Path]
+    answers: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        """The variant id, e.g. `sql-jwt-totp`."""
+        return variant_id(self.variant)
+
+    @property
+    def package(self) -> str:
+        """The rendered import package."""
+        return str(self.answers["package_name"])
 
 
 # -------------------------------------------------------------- conditional names
@@ -175,8 +228,9 @@ def load_answers(project: Path) -> dict[str, Any]:
 def _excluded(relative: Path, patterns: list[str]) -> bool:
     import pathspec  # a dependency of copier
 
-    if any(fnmatch.fnmatch(part, pattern) for part in relative.parts
-           for pattern in DEFAULT_EXCLUDES):
+    if any(
+        fnmatch.fnmatch(part, pattern) for part in relative.parts for pattern in DEFAULT_EXCLUDES
+    ):
         return True
     spec = pathspec.PathSpec.from_lines("gitwildmatch", patterns)
     return spec.match_file(relative.as_posix())
@@ -215,8 +269,7 @@ def expected_paths(src: Path, answers: Mapping[str, Any]) -> ExpectedPaths:
         "_copier_operation": "copy",
     }
     env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    excludes = [_render_name(env, pattern, context)
-                for pattern in config.get("_exclude", [])]
+    excludes = [_render_name(env, pattern, context) for pattern in config.get("_exclude", [])]
     expected = ExpectedPaths()
     candidates: set[str] = set()
     for template_path in sorted(subdirectory.rglob("*")):
@@ -251,36 +304,59 @@ class Result:
     returncode: int
     output: str
 
+    def __repr__(self) -> str:
+        return f"<{Path(self.args[0]).name} ... exit {self.returncode}>"
+
     def tail(self, chars: int = OUTPUT_TAIL_CHARS) -> str:
-        """The command and the end of its combined output, for assertion messages."""
+        """The command, the failed tests it names, and the end of its output."""
         text = self.output if len(self.output) <= chars else "...\n" + self.output[-chars:]
-        return f"$ {' '.join(self.args)}\n(exit {self.returncode})\n{text}"
+        failed = [
+            line for line in self.output.splitlines() if line.startswith(("FAILED ", "ERROR "))
+        ]
+        summary = "".join(f"  {line}\n" for line in failed[:20])
+        return f"$ {' '.join(self.args)}\n(exit {self.returncode})\n{summary}{text}"
 
 
 def clean_environment(**extra: str) -> dict[str, str]:
     """The environment for a rendered project's tools: ours, minus test-runner state."""
     environment = {
-        name: value for name, value in os.environ.items()
+        name: value
+        for name, value in os.environ.items()
         if not name.startswith(("PYTEST_", "COV_", "COVERAGE_"))
-        and name not in {"PYTHONPATH", "TEST_DATABASE_URL", "SECRET_KEY", "DATABASE_URL",
-                         "ENVIRONMENT"}
+        and name
+        not in {"PYTHONPATH", "TEST_DATABASE_URL", "SECRET_KEY", "DATABASE_URL", "ENVIRONMENT"}
     }
     environment.update(extra)
     return environment
 
 
-def run(args: list[str], cwd: Path, *, env: Mapping[str, str] | None = None,
-        timeout: float = 900, stdin: str | None = None) -> Result:
+def run(
+    args: list[str],
+    cwd: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 900,
+    stdin: str | None = None,
+) -> Result:
     """Run `args` in `cwd`, capturing stdout and stderr together."""
     try:
-        completed = subprocess.run(  # noqa: S603 - fixed commands of the test suite
-            args, cwd=cwd, env=dict(env) if env is not None else clean_environment(),
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
-            input=stdin, check=False,
+        completed = subprocess.run(
+            args,
+            cwd=cwd,
+            env=dict(env) if env is not None else clean_environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+            input=stdin,
+            check=False,
         )
     except subprocess.TimeoutExpired as error:
-        output = error.output.decode(errors="replace") if isinstance(error.output, bytes) \
+        output = (
+            error.output.decode(errors="replace")
+            if isinstance(error.output, bytes)
             else (error.output or "")
+        )
         return Result(args, -1, f"{output}\nTIMED OUT after {timeout} s")
     return Result(args, completed.returncode, completed.stdout)
 
@@ -340,9 +416,17 @@ def install_rendered_dependencies(root: Path = REPO_ROOT) -> None:
         return
     requirements = rendered_requirements(root)
     print("Installing the rendered projects' dependencies:", " ".join(requirements), flush=True)
-    subprocess.run(  # noqa: S603 - pip of this interpreter
-        [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check",
-         *requirements], check=True,
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            *requirements,
+        ],
+        check=True,
     )
     stamp.write_text(json.dumps({"key": key, "requirements": requirements}), encoding="utf-8")
 

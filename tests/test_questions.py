@@ -1,4 +1,4 @@
-"""The questions: validators reject bad names with a clear reason; names derive from the project name."""
+"""The questions: validators reject bad names clearly; names derive from the project name."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 import template_support as support
 
 
@@ -23,19 +22,30 @@ def _render_error(template_src: Path, destination: Path, data: dict[str, Any]) -
     [
         pytest.param({"project_name": ""}, "project_name", "cannot be empty", id="name-empty"),
         pytest.param({"project_name": "   "}, "project_name", "cannot be empty", id="name-blank"),
-        pytest.param({"project_name": "1st Service"}, "project_name", "starting with a letter",
-                     id="name-starts-with-digit"),
+        pytest.param(
+            {"project_name": "1st Service"},
+            "project_name",
+            "starting with a letter",
+            id="name-starts-with-digit",
+        ),
         pytest.param({"project_name": "A" * 61}, "project_name", "at most 60", id="name-too-long"),
         pytest.param({"project_slug": "Bad Slug"}, "project_slug", "Bad Slug", id="slug-space"),
-        pytest.param({"project_slug": "bad--slug"}, "project_slug", "single '-'",
-                     id="slug-double-dash"),
-        pytest.param({"package_name": "1pkg"}, "package_name", "Python identifier",
-                     id="package-starts-with-digit"),
-        pytest.param({"package_name": "my-pkg"}, "package_name", "Python identifier",
-                     id="package-dash"),
+        pytest.param(
+            {"project_slug": "bad--slug"}, "project_slug", "single '-'", id="slug-double-dash"
+        ),
+        pytest.param(
+            {"package_name": "1pkg"},
+            "package_name",
+            "Python identifier",
+            id="package-starts-with-digit",
+        ),
+        pytest.param(
+            {"package_name": "my-pkg"}, "package_name", "Python identifier", id="package-dash"
+        ),
         pytest.param({"package_name": "json"}, "package_name", "shadow", id="package-reserved"),
-        pytest.param({"author_email": "not-an-email"}, "author_email", "e-mail",
-                     id="email-invalid"),
+        pytest.param(
+            {"author_email": "not-an-email"}, "author_email", "e-mail", id="email-invalid"
+        ),
     ],
 )
 def test_invalid_answer_is_rejected(
@@ -65,9 +75,8 @@ def test_unknown_choice_is_rejected(
 
 
 def test_custom_name_derives_slug_and_package(template_src: Path, tmp_path: Path) -> None:
-    """`Acme Accounts` renders as `acme-accounts` / `acme_accounts`, with no trace of the default."""
-    project = support.render(template_src, tmp_path / "project",
-                             {"project_name": "Acme Accounts"})
+    """`Acme Accounts` renders as `acme-accounts` / `acme_accounts`, no trace of the default."""
+    project = support.render(template_src, tmp_path / "project", {"project_name": "Acme Accounts"})
     answers = support.load_answers(project)
     assert answers["project_slug"] == "acme-accounts", answers
     assert answers["package_name"] == "acme_accounts", answers
@@ -76,13 +85,16 @@ def test_custom_name_derives_slug_and_package(template_src: Path, tmp_path: Path
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     assert pyproject["project"]["name"] == "acme-accounts"
     assert "acme-accounts" in pyproject["project"].get("scripts", {}), pyproject["project"]
-    leftovers = [str(relative) for relative, text in support.iter_text_files(
-                     project, support.files_under(project))
-                 if "bastion_service" in text or "bastion-service" in text]
+    leftovers = [
+        str(relative)
+        for relative, text in support.iter_text_files(project, support.files_under(project))
+        if "bastion_service" in text or "bastion-service" in text
+    ]
     assert not leftovers, f"default names left in {leftovers}"
     imported = support.run(
         [sys.executable, "-c", "import acme_accounts.main as m; print(m.create_app().title)"],
-        cwd=tmp_path, env=support.clean_environment(PYTHONPATH=str(project / "src")),
+        cwd=tmp_path,
+        env=support.clean_environment(PYTHONPATH=str(project / "src")),
     )
     assert imported.returncode == 0, imported.tail()
     assert "Acme Accounts" in imported.output, imported.tail()
@@ -90,9 +102,11 @@ def test_custom_name_derives_slug_and_package(template_src: Path, tmp_path: Path
 
 def test_edited_slug_and_package_are_used(template_src: Path, tmp_path: Path) -> None:
     """Explicit slug and package answers win over the derived ones."""
-    project = support.render(template_src, tmp_path / "project",
-                             {"project_name": "Acme Accounts", "project_slug": "acme-auth",
-                              "package_name": "acme_auth"})
+    project = support.render(
+        template_src,
+        tmp_path / "project",
+        {"project_name": "Acme Accounts", "project_slug": "acme-auth", "package_name": "acme_auth"},
+    )
     assert (project / "src" / "acme_auth").is_dir()
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     assert pyproject["project"]["name"] == "acme-auth"
@@ -102,8 +116,9 @@ def test_matrix_comes_from_copier_yml() -> None:
     """The variant matrix multiplies every choice question except the fixed ones."""
     config = support.copier_config()
     questions = support.matrix_questions(config)
-    expected = {name for name, spec in config.items()
-                if isinstance(spec, dict) and "choices" in spec} - support.FIXED_QUESTIONS
+    expected = {
+        name for name, spec in config.items() if isinstance(spec, dict) and "choices" in spec
+    } - support.FIXED_QUESTIONS
     assert set(questions) == expected
     count = 1
     for values in questions.values():

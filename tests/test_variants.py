@@ -18,9 +18,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 import template_support as support
-from conftest import Rendered, variant_params
+from template_support import Rendered
+
+
+def variant_params(*, database: str | None = None) -> list[Any]:
+    """`pytest.param`s of every variant (optionally one database), grouped per variant."""
+    return [
+        pytest.param(
+            variant,
+            id=support.variant_id(variant),
+            marks=pytest.mark.xdist_group(support.variant_id(variant)),
+        )
+        for variant in support.variants()
+        if database is None or variant.get("database") == database
+    ]
+
 
 every_variant = pytest.mark.parametrize("variant", variant_params())
 sql_variants = pytest.mark.parametrize("variant", variant_params(database="sql"))
@@ -39,8 +52,11 @@ def _entropy(text: str) -> float:
 @every_variant
 def test_no_unrendered_jinja_in_paths(rendered: Rendered) -> None:
     """No rendered file or folder name keeps Jinja markers, quotes or pipes."""
-    leftovers = [str(path) for path in rendered.files
-                 if support.JINJA_IN_PATH.search(str(path)) or re.search(r"['\"|]", str(path))]
+    leftovers = [
+        str(path)
+        for path in rendered.files
+        if support.JINJA_IN_PATH.search(str(path)) or re.search(r"['\"|]", str(path))
+    ]
     assert not leftovers, f"unrendered names in {rendered.id}: {leftovers}"
 
 
@@ -87,9 +103,11 @@ def test_answers_file_records_answers_and_no_secret(rendered: Rendered, template
         assert answers.get(question) == value, f"{question} not recorded: {answers}"
     assert answers.get("_commit"), f"no _commit recorded: {answers}"
     # A choice is a constant of the template (`token_style: jwt`), never a secret.
-    choices = {name: support.choice_values(spec)
-               for name, spec in support.copier_config(template_src).items()
-               if isinstance(spec, dict) and "choices" in spec}
+    choices = {
+        name: support.choice_values(spec)
+        for name, spec in support.copier_config(template_src).items()
+        if isinstance(spec, dict) and "choices" in spec
+    }
     for name, value in answers.items():
         if name in COPIER_METADATA or value in (None, "", False):
             continue
@@ -145,15 +163,20 @@ def development_environment(rendered: Rendered, tmp_path: Path) -> Iterator[dict
         return
     port = _free_port()
     environment.update(
-        AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106
-        AWS_DEFAULT_REGION="us-east-1", AWS_REGION="us-east-1",
-        AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_REGION="us-east-1",
+        AWS_CONFIG_FILE="/dev/null",
+        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
         DYNAMODB_ENDPOINT_URL=f"http://127.0.0.1:{port}",
     )
     log = (tmp_path / "moto.log").open("wb")
-    server = subprocess.Popen(  # noqa: S603 - our interpreter, fixed arguments
+    server = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=environment,
     )
     try:
         deadline = time.monotonic() + 30
@@ -163,8 +186,10 @@ def development_environment(rendered: Rendered, tmp_path: Path) -> Iterator[dict
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("moto server did not start:\n"
-                                + (tmp_path / "moto.log").read_text(errors="replace")[-2000:])
+                    pytest.fail(
+                        "moto server did not start:\n"
+                        + (tmp_path / "moto.log").read_text(errors="replace")[-2000:]
+                    )
                 time.sleep(0.2)
         yield environment
     finally:
@@ -178,46 +203,56 @@ def test_app_starts_in_development_without_env(
     rendered: Rendered, development_environment: dict[str, str], tmp_path: Path
 ) -> None:
     """With no `.env` and no SECRET_KEY, `<package>.main:app` starts and is ready."""
-    result = support.run([sys.executable, "-c", START_IN_DEVELOPMENT, rendered.package],
-                         cwd=tmp_path, env=development_environment, timeout=120)
+    result = support.run(
+        [sys.executable, "-c", START_IN_DEVELOPMENT, rendered.package],
+        cwd=tmp_path,
+        env=development_environment,
+        timeout=120,
+    )
     assert result.returncode == 0, result.tail()
 
 
 @every_variant
 def test_ruff_check(rendered: Rendered) -> None:
     """`ruff check` passes on the rendered project."""
-    result = support.run([sys.executable, "-m", "ruff", "check", "--no-cache", "."],
-                         cwd=rendered.path)
+    result = support.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "."], cwd=rendered.path
+    )
     assert result.returncode == 0, result.tail()
 
 
 @every_variant
 def test_ruff_format(rendered: Rendered) -> None:
     """The rendered project is formatted (`ruff format --check`)."""
-    result = support.run([sys.executable, "-m", "ruff", "format", "--check", "--no-cache", "."],
-                         cwd=rendered.path)
+    result = support.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--no-cache", "."], cwd=rendered.path
+    )
     assert result.returncode == 0, result.tail()
 
 
 @every_variant
 def test_mypy_strict(rendered: Rendered, mypy_cache_dir: Path) -> None:
     """`mypy` passes with the rendered configuration (`strict = true`, package and tests)."""
-    result = support.run([sys.executable, "-m", "mypy", "--cache-dir", str(mypy_cache_dir)],
-                         cwd=rendered.path)
+    result = support.run(
+        [sys.executable, "-m", "mypy", "--cache-dir", str(mypy_cache_dir)], cwd=rendered.path
+    )
     assert result.returncode == 0, result.tail()
 
 
 def _run_suite(rendered: Rendered, **environment: str) -> support.Result:
     return support.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=rendered.path, env=support.clean_environment(**environment),
+        cwd=rendered.path,
+        env=support.clean_environment(**environment),
     )
 
 
 @every_variant
-def test_rendered_suite(rendered: Rendered, tmp_path: Path) -> None:
+def test_rendered_suite(
+    rendered: Rendered, tmp_path: Path, redis_environment: dict[str, str]
+) -> None:
     """The rendered project's own tests pass (SQL variants on SQLite, DynamoDB on moto)."""
-    environment: dict[str, Any] = {}
+    environment = dict(redis_environment)
     if rendered.variant.get("database") == "sql":
         environment["TEST_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
     result = _run_suite(rendered, **environment)
@@ -226,7 +261,9 @@ def test_rendered_suite(rendered: Rendered, tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 @sql_variants
-def test_rendered_suite_on_postgresql(rendered: Rendered, postgres_database: str) -> None:
+def test_rendered_suite_on_postgresql(
+    rendered: Rendered, postgres_database: str, redis_environment: dict[str, str]
+) -> None:
     """SQL variants' own tests pass on PostgreSQL, in a database of their own."""
-    result = _run_suite(rendered, TEST_DATABASE_URL=postgres_database)
+    result = _run_suite(rendered, TEST_DATABASE_URL=postgres_database, **redis_environment)
     assert result.returncode == 0, result.tail()

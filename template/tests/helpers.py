@@ -49,10 +49,3 @@ async def register_verified(
     token = link_token(mails_to(outbox, email)[-1], "verify-email")
     response = await client.post("/api/v1/auth/verify-email", json={"token": token})
     assert response.status_code == 200, response.text
-
-
-async def login(
-    client: httpx.AsyncClient, email: str, password: str = STRONG_PASSWORD
-) -> httpx.Response:
-    """Call the login route with an OAuth2 password form."""
-    return await client.post("/api/v1/auth/login", data={"username": email, "password": password})

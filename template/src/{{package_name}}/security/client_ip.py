@@ -11,6 +11,14 @@ def parse_networks(entries: Iterable[str]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
 
 
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _is_trusted(address: str, trusted: tuple[Network, ...]) -> bool:
     try:
         ip = ipaddress.ip_address(address)
@@ -24,12 +32,15 @@ def client_ip(peer: str | None, forwarded_for: str | None, trusted: tuple[Networ
 
     Walks `X-Forwarded-For` from the right while each hop is a trusted proxy; the
     first untrusted hop is the client. A peer that is not trusted is the client
-    whatever headers it sends, so a spoofed header changes nothing.
+    whatever headers it sends, so a spoofed header changes nothing. The result is
+    always the peer or a well-formed address.
     """
     address = peer or "unknown"
     if not forwarded_for or not _is_trusted(address, trusted):
         return address
     for hop in reversed([part.strip() for part in forwarded_for.split(",")]):
+        if not _is_address(hop):
+            break  # a malformed hop: the last proxy that we trust is all we know
         address = hop
         if not _is_trusted(hop, trusted):
             break

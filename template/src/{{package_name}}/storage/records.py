@@ -16,6 +16,7 @@ class TokenPurpose(StrEnum):
     """What a one-time token may be used for; a token never serves another purpose."""
 
     VERIFY_EMAIL = "verify_email"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a purpose name, not a password
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,9 @@ class Session:
     user_agent: str | None = None
     ip: str | None = None
     revoked_at: datetime | None = None
+    # Hashes of secrets this session has rotated away from (jwt refresh tokens), so a
+    # replayed old refresh token is recognised as theft rather than as garbage.
+    previous_secret_hashes: tuple[str, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,3 +59,19 @@ class OneTimeToken:
     purpose: TokenPurpose
     user_id: str
     expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LoginFailures:
+    """Consecutive failed logins for one identifier (existing account or not)."""
+
+    count: int = 0
+    last_failure_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserPage:
+    """One page of users, oldest first, and the cursor of the next page (if any)."""
+
+    users: tuple[User, ...]
+    next_cursor: str | None

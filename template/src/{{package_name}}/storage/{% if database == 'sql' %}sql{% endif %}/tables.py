@@ -9,6 +9,8 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     ForeignKey,
+    Index,
+    Integer,
     MetaData,
     String,
     Table,
@@ -55,6 +57,8 @@ users = Table(
     Column("roles", JSON, nullable=False),
     Column("display_name", String(100), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # `list_page` walks users in (created_at, id) order, a page at a time.
+    Index(None, "created_at", "id"),
 )
 
 sessions = Table(
@@ -75,6 +79,8 @@ sessions = Table(
     Column("user_agent", String(512), nullable=True),
     Column("ip", String(64), nullable=True),
     Column("revoked_at", UTCDateTime, nullable=True),
+    # A JSON list of the secret hashes rotated away from, oldest first.
+    Column("previous_secret_hashes", JSON, nullable=False),
 )
 
 one_time_tokens = Table(
@@ -91,4 +97,12 @@ one_time_tokens = Table(
     ),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("used_at", UTCDateTime, nullable=True),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("last_failure_at", UTCDateTime, nullable=False),
 )
