@@ -26,6 +26,7 @@ VARIANT_IDS = frozenset(support.variant_id(variant) for variant in VARIANTS)
 VARIANT_IN_NODEID = re.compile(r"\[([^\[\]]+)\](?:@[^\]]*)?$")
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """`--dist loadgroup` that groups by the variant in the test id.
 
@@ -90,9 +91,10 @@ def rendered(
 
 
 @pytest.fixture(scope="session")
-def mypy_cache_dir(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+def mypy_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One mypy cache per xdist worker, so third-party stubs are analysed once per worker."""
-    path = tmp_path_factory.getbasetemp() / f"mypy-cache-{worker_id}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    path = tmp_path_factory.getbasetemp() / f"mypy-cache-{worker}"
     path.mkdir(exist_ok=True)
     return path
 

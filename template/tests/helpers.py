@@ -25,6 +25,12 @@ def link_token(message: EmailMessage, path: str) -> str:
     return match.group(1)
 
 
+def comparable(response: httpx.Response) -> tuple[int, bytes, list[str]]:
+    """Status, body and header names, ignoring the per-request id and date."""
+    names = sorted(name for name in response.headers if name not in {"x-request-id", "date"})
+    return response.status_code, response.content, names
+
+
 def mails_to(outbox: list[EmailMessage], address: str) -> list[EmailMessage]:
     """The messages sent to one address, oldest first."""
     return [message for message in outbox if message["To"] == address]

@@ -5,7 +5,12 @@ ServiceError
 ├── EmailNotVerified        correct password, address not yet verified
 ├── NotAuthenticated        missing, malformed, expired or revoked credential
 ├── InvalidOneTimeToken     verification token unknown, expired or already used
+├── WrongPassword           a signed-in user's password confirmation failed
 ├── PasswordRejected        the new password breaks the policy (carries a reason)
+├── Forbidden               the user lacks the role a route needs
+├── NotFound                no such resource, or not one the caller may see
+├── InvalidCursor           a pagination cursor that is not ours
+├── Conflict                the request contradicts the state (e.g. demoting yourself)
 └── CsrfRejected            unsafe cookie-authenticated request without CSRF proof
 """
 
@@ -30,12 +35,37 @@ class InvalidOneTimeToken(ServiceError):
     """A one-time token is unknown, expired, already used or of another purpose."""
 
 
-class PasswordRejected(ServiceError):
-    """A new password does not meet the policy."""
+class WrongPassword(ServiceError):
+    """A signed-in user confirmed an action with the wrong password."""
 
-    def __init__(self, code: str, message: str) -> None:
+
+class PasswordRejected(ServiceError):
+    """A new password does not meet the policy; `field` names the offending input."""
+
+    def __init__(self, code: str, message: str, field: str = "password") -> None:
         super().__init__(message)
         self.code = code
+        self.message = message
+        self.field = field
+
+
+class Forbidden(ServiceError):
+    """The user is authenticated but lacks the role this needs."""
+
+
+class NotFound(ServiceError):
+    """No such resource, or none the caller may see (the two are not told apart)."""
+
+
+class InvalidCursor(ServiceError):
+    """A pagination cursor that this service did not issue."""
+
+
+class Conflict(ServiceError):
+    """The request contradicts the current state."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
         self.message = message
 
 
