@@ -335,10 +335,16 @@ def run(
     cwd: Path,
     *,
     env: Mapping[str, str] | None = None,
-    timeout: float = 900,
+    timeout: float = 600,
     stdin: str | None = None,
 ) -> Result:
-    """Run `args` in `cwd`, capturing stdout and stderr together."""
+    """Run `args` in `cwd`, capturing stdout and stderr together.
+
+    Standard input is empty (not a terminal, as on CI) unless `stdin` gives one.
+    """
+    stdin_kwargs: dict[str, Any] = (
+        {"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}
+    )
     try:
         completed = subprocess.run(
             args,
@@ -348,8 +354,8 @@ def run(
             stderr=subprocess.STDOUT,
             text=True,
             timeout=timeout,
-            input=stdin,
             check=False,
+            **stdin_kwargs,
         )
     except subprocess.TimeoutExpired as error:
         output = (

@@ -3,14 +3,19 @@
 - `console`: prints each message to standard output; development only, since the
   messages hold live verification links.
 - `file`: writes one `.eml` file per message to `EMAIL_FILE_DIR`.
+- `smtp`: delivers through `SMTP_HOST` with STARTTLS (default) or implicit TLS,
+  verifying the server certificate, and logs in when `SMTP_USERNAME` is set.
 - `memory`: keeps messages in a list, for tests.
 """
 
+import smtplib
+import ssl
 import sys
 import uuid
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import anyio.to_thread
 
@@ -59,6 +64,39 @@ class FileMailer:
             path.write_bytes(message.as_bytes())
 
         await anyio.to_thread.run_sync(write)
+
+
+SmtpSecurity = Literal["starttls", "tls", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpMailer:
+    """Sends through an SMTP server; the blocking client runs in a worker thread."""
+
+    host: str
+    port: int
+    security: SmtpSecurity = "starttls"
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    timeout: float = 10.0
+
+    async def send(self, message: EmailMessage) -> None:
+        """Deliver one message or raise."""
+        await anyio.to_thread.run_sync(self._send, message)
+
+    def _send(self, message: EmailMessage) -> None:
+        context = ssl.create_default_context()
+        server = (
+            smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+            if self.security == "tls"
+            else smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        )
+        with server:
+            if self.security == "starttls":
+                server.starttls(context=context)
+            if self.username is not None:
+                server.login(self.username, self.password or "")
+            server.send_message(message)
 
 
 class MemoryMailer:
