@@ -8,6 +8,7 @@ ServiceError
 ├── WrongPassword           a signed-in user's password confirmation failed
 ├── PasswordRejected        the new password breaks the policy (carries a reason)
 ├── Forbidden               the user lacks the role a route needs
+├── TooManyRequests         rate limit or login throttle; carries the seconds to wait
 ├── NotFound                no such resource, or not one the caller may see
 ├── InvalidCursor           a pagination cursor that is not ours
 ├── Conflict                the request contradicts the state (e.g. demoting yourself)
@@ -51,6 +52,17 @@ class PasswordRejected(ServiceError):
 
 class Forbidden(ServiceError):
     """The user is authenticated but lacks the role this needs."""
+
+
+class TooManyRequests(ServiceError):
+    """Slow down: `retry_after` seconds until the next attempt may succeed."""
+
+    def __init__(
+        self, retry_after: int, message: str = "Too many requests. Try again later."
+    ) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.message = message
 
 
 class NotFound(ServiceError):

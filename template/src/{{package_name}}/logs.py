@@ -1,7 +1,8 @@
-"""Structured logging: one JSON object per line, each with the request id.
+"""Structured logging: one JSON object per line, each with the request id and client IP.
 
 Log calls pass context as `extra={...}` (user and session ids, never secrets);
-this formatter writes those fields next to the message.
+this formatter writes those fields next to the message. Security events go through
+`audit()`, on the `audit` logger, with an `event` name and an `outcome`.
 """
 
 import json
@@ -10,6 +11,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+client_ip_var: ContextVar[str | None] = ContextVar("client_ip", default=None)
 
 # Record attributes that are not context: logging's own, and uvicorn's coloured copy.
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {
@@ -30,6 +32,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
             "request_id": request_id_var.get(),
+            "ip": client_ip_var.get(),
         }
         entry.update(
             (key, value) for key, value in vars(record).items() if key not in _STANDARD_ATTRIBUTES
@@ -47,3 +50,16 @@ def configure_logging(level: str) -> None:
         handler = logging.StreamHandler()
         handler.setFormatter(JsonFormatter())
         root.addHandler(handler)
+
+
+audit_logger = logging.getLogger("audit")
+
+
+def audit(event: str, outcome: str, **context: object) -> None:
+    """Log one security event (`login.failed`, `session.revoked`, ...).
+
+    `context` holds identifiers only (user id, session id, ...), never a password,
+    token, cookie, code or e-mail address.
+    """
+    level = logging.WARNING if outcome in {"denied", "blocked", "reuse"} else logging.INFO
+    audit_logger.log(level, event, extra={"event": event, "outcome": outcome, **context})

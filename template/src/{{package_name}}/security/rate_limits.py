@@ -1,0 +1,43 @@
+"""Per-client-IP rate limits on the routes that attackers hammer.
+
+Built on `limits` (the library slowapi wraps) and used as a FastAPI dependency, so
+the limiter is created by `create_app` from settings rather than at import time.
+Counters live in `RATE_LIMIT_STORAGE_URI`: `memory://` for one process, or
+`redis://...` so that every worker shares them. Moving windows: a burst at a window
+edge cannot double the limit.
+"""
+
+import math
+import time
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+
+def parse_limit(text: str) -> RateLimitItem:
+    """`10/minute` and friends; `ValueError` for anything else."""
+    return parse(text)
+
+
+class RateLimiter:
+    """Counts hits per (rule, client IP) and says how long to wait when over the limit."""
+
+    def __init__(self, storage_uri: str, *, key_prefix: str) -> None:
+        self._storage: Storage = (
+            MemoryStorage()
+            if storage_uri.startswith("memory://")
+            else RedisStorage(f"async+{storage_uri}", key_prefix=key_prefix)
+        )
+        self._strategy = MovingWindowRateLimiter(self._storage)
+
+    async def hit(self, rule: str, limit: RateLimitItem, client: str) -> int | None:
+        """Count one hit; `None` if allowed, else the seconds until the next is allowed."""
+        if await self._strategy.hit(limit, rule, client):
+            return None
+        stats = await self._strategy.get_window_stats(limit, rule, client)
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
+    async def check(self) -> bool:
+        """Whether the counter storage answers."""
+        return await self._storage.check()
