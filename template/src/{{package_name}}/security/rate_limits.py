@@ -41,3 +41,13 @@ class RateLimiter:
     async def check(self) -> bool:
         """Whether the counter storage answers."""
         return await self._storage.check()
+
+    def close(self) -> None:
+        """Release Redis connections at shutdown.
+
+        `limits` has no public close; its Redis storage keeps the client on `bridge`.
+        """
+        client = getattr(getattr(self._storage, "bridge", None), "storage", None)
+        pool = getattr(client, "connection_pool", None)
+        if pool is not None:
+            pool.disconnect()
