@@ -62,4 +62,6 @@ def audit(event: str, outcome: str, **context: object) -> None:
     token, cookie, code or e-mail address.
     """
     level = logging.WARNING if outcome in {"denied", "blocked", "reuse"} else logging.INFO
-    audit_logger.log(level, event, extra={"event": event, "outcome": outcome, **context})
+    # Stamped now, so the record keeps them even if it is formatted outside the request.
+    request = {"request_id": request_id_var.get(), "ip": client_ip_var.get()}
+    audit_logger.log(level, event, extra={"event": event, "outcome": outcome, **request, **context})
