@@ -1,0 +1,421 @@
+"""`copier update` on a real project: template fixes arrive, the user's work survives.
+
+The template's working tree is snapshotted into a scratch git repository and tagged
+`v1`; a project is rendered from it with the copy task (so `.env` exists), committed,
+and edited the way a user would. The template then changes and is tagged `v2`, and
+the project is updated with Copier's API as `copier update --trust --defaults
+--conflict rej` would. Copier reports success even when it leaves conflicts, so the
+tests look for `.rej` files, conflict markers and unmerged paths themselves.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import template_support as support
+import yaml
+from copier import VcsRef, run_copy, run_update
+
+USER_SECTION = (
+    "\n## Our deployment\n\nProduction runs behind the company proxy; ask #platform for access.\n"
+)
+USER_FILE = Path("docs/runbook.md")
+USER_FILE_TEXT = "# Runbook\n\nRestart with `docker compose restart app`.\n"
+UPDATING_TITLE = "# Updating from the template"
+UPDATING_TITLE_V2 = "# Updating this project from the Bastion template"
+NEW_TEMPLATE_FILE = Path("CONTRIBUTING.md")
+NEW_TEMPLATE_TEXT = "# Contributing\n\nRun the checks in README.md before opening a pull request.\n"
+CONFLICT_MARKER = re.compile(rb"^(<<<<<<<|>>>>>>>) ", re.MULTILINE)
+# Answers that name the template itself rather than the project.
+TEMPLATE_METADATA = ("_commit", "_src_path")
+
+
+def git(*args: str, cwd: Path) -> str:
+    """Run git (with a fixed identity, no signing) and return its output; fail on error."""
+    result = support.run(
+        [
+            "git",
+            "-c",
+            "user.name=Bastion tests",
+            "-c",
+            "user.email=tests@example.invalid",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "tag.gpgsign=false",
+            *args,
+        ],
+        cwd=cwd,
+    )
+    assert result.returncode == 0, result.tail()
+    return result.output
+
+
+def commit_all(repo: Path, message: str) -> None:
+    """Stage everything and commit."""
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", message, cwd=repo)
+
+
+def copy_project(template: Path, destination: Path, **data: Any) -> Path:
+    """`copier copy --trust --defaults` from the template's newest tag, tasks included."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_copy(str(template), destination, data=data, defaults=True, unsafe=True, quiet=True)
+    return destination
+
+
+def update_project(project: Path, **options: Any) -> None:
+    """`copier update --trust --defaults` with Copier's API (non-interactive)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_update(project, defaults=True, overwrite=True, unsafe=True, quiet=True, **options)
+
+
+def render_fresh(template: Path, destination: Path, ref: str, **data: Any) -> Path:
+    """A fresh render of `ref` without tasks, to compare an updated project with."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_copy(
+            str(template),
+            destination,
+            data=data,
+            defaults=True,
+            unsafe=True,
+            quiet=True,
+            vcs_ref=ref,
+            skip_tasks=True,
+        )
+    return destination
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file under `root` by relative path, `.git` excluded."""
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and ".git" not in path.relative_to(root).parts
+    }
+
+
+def answers_of(project: Path) -> dict[str, Any]:
+    """`.copier-answers.yml` as data."""
+    loaded: dict[str, Any] = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    return loaded
+
+
+def unresolved(project: Path) -> list[str]:
+    """Everything Copier may leave behind on a conflict: `.rej` files, markers, `UU`."""
+    problems = [f"reject file: {name}" for name in tree(project) if name.endswith(".rej")]
+    problems += [
+        f"conflict markers: {name}"
+        for name, content in tree(project).items()
+        if CONFLICT_MARKER.search(content)
+    ]
+    status = git("status", "--porcelain", cwd=project).splitlines()
+    problems += [f"unmerged: {line}" for line in status if line[:2] in {"UU", "AA", "DU", "UD"}]
+    return problems
+
+
+def tag_template_v1(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The working tree as a scratch template repository tagged `v1`."""
+    template = support.snapshot_template(tmp_path_factory.mktemp("update-template") / "src")
+    git("tag", "v1", cwd=template)
+    return template
+
+
+def title_index(lines: list[str]) -> int:
+    """Where the README's title (its first `# ` heading) is."""
+    return next(index for index, line in enumerate(lines) if line.startswith("# "))
+
+
+def release_v2(template: Path, edit_title: Callable[[str], str]) -> None:
+    """The template's next release: an edited line, an edited README title, a new file."""
+    updating = template / "template" / "UPDATING.md"
+    text = updating.read_text(encoding="utf-8")
+    assert UPDATING_TITLE in text, "UPDATING.md lost the line this test edits"
+    updating.write_text(text.replace(UPDATING_TITLE, UPDATING_TITLE_V2, 1), encoding="utf-8")
+    readme = template / "template" / "README.md.jinja"
+    lines = readme.read_text(encoding="utf-8").split("\n")
+    title = title_index(lines)
+    lines[title] = edit_title(lines[title])
+    readme.write_text("\n".join(lines), encoding="utf-8")
+    (template / "template" / NEW_TEMPLATE_FILE).write_text(NEW_TEMPLATE_TEXT, encoding="utf-8")
+    commit_all(template, "v2: fixes")
+    git("tag", "v2", cwd=template)
+
+
+def readme_fix(line: str) -> str:
+    """The v2 change to the README's title (a line the user did not touch)."""
+    return line + " service"
+
+
+@dataclass
+class UpdatedProject:
+    """A project rendered at v1, edited by its user, then updated to v2."""
+
+    template: Path
+    project: Path
+    env_before: bytes
+    readme_before: str
+    answers_before: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def updated(tmp_path_factory: pytest.TempPathFactory) -> UpdatedProject:
+    """Render at v1, commit, edit as a user, release v2, `copier update --conflict rej`."""
+    template = tag_template_v1(tmp_path_factory)
+    project = copy_project(template, tmp_path_factory.mktemp("update-project") / "project")
+    answers_before = answers_of(project)
+    git("init", "-q", "-b", "main", cwd=project)
+    commit_all(project, "rendered from Bastion v1")
+    readme = project / "README.md"
+    readme.write_text(readme.read_text(encoding="utf-8") + USER_SECTION, encoding="utf-8")
+    (project / USER_FILE).parent.mkdir(parents=True, exist_ok=True)
+    (project / USER_FILE).write_text(USER_FILE_TEXT, encoding="utf-8")
+    commit_all(project, "our notes")
+    readme_before = readme.read_text(encoding="utf-8")
+    env_before = (project / ".env").read_bytes()
+
+    release_v2(template, readme_fix)
+    update_project(project, conflict="rej")
+    return UpdatedProject(template, project, env_before, readme_before, answers_before)
+
+
+def test_copy_records_v1(updated: UpdatedProject) -> None:
+    """The copy recorded the tag it came from, and the task wrote `.env`."""
+    assert updated.answers_before["_commit"] == "v1", updated.answers_before
+    assert b"SECRET_KEY=" in updated.env_before
+
+
+def test_update_records_v2(updated: UpdatedProject) -> None:
+    """After the update `.copier-answers.yml` names v2 and keeps every answer."""
+    after = answers_of(updated.project)
+    assert after["_commit"] == "v2", after
+    unchanged = {k: v for k, v in updated.answers_before.items() if k not in TEMPLATE_METADATA}
+    assert {k: after.get(k) for k in unchanged} == unchanged
+
+
+def test_template_fixes_arrive(updated: UpdatedProject) -> None:
+    """An edited line, an edited README title and a new file all reach the project."""
+    updating = (updated.project / "UPDATING.md").read_text(encoding="utf-8")
+    assert UPDATING_TITLE_V2 in updating
+    assert UPDATING_TITLE + "\n" not in updating
+    before = updated.readme_before.split("\n")
+    after = (updated.project / "README.md").read_text(encoding="utf-8").split("\n")
+    assert after[title_index(after)] == readme_fix(before[title_index(before)])
+    assert (updated.project / NEW_TEMPLATE_FILE).read_text(encoding="utf-8") == NEW_TEMPLATE_TEXT
+
+
+def test_user_edits_survive(updated: UpdatedProject) -> None:
+    """The section appended to README.md and the user's own file are still there."""
+    readme = (updated.project / "README.md").read_text(encoding="utf-8")
+    assert readme.endswith(USER_SECTION), readme[-400:]
+    assert (updated.project / USER_FILE).read_text(encoding="utf-8") == USER_FILE_TEXT
+
+
+def test_env_is_untouched(updated: UpdatedProject) -> None:
+    """The development secrets in `.env` are byte-for-byte what the copy wrote."""
+    assert (updated.project / ".env").read_bytes() == updated.env_before
+
+
+def test_no_conflicts_left(updated: UpdatedProject) -> None:
+    """No `.rej` file, no conflict marker, no unmerged path after a clean update."""
+    assert unresolved(updated.project) == []
+
+
+def test_update_equals_fresh_render_plus_user_edits(
+    updated: UpdatedProject, tmp_path: Path
+) -> None:
+    """The updated tree is a fresh v2 render plus exactly the user's edits (and `.env`)."""
+    fresh = tree(render_fresh(updated.template, tmp_path / "fresh", "v2"))
+    project = tree(updated.project)
+    assert project.pop(".env") == updated.env_before
+    assert project.pop(USER_FILE.as_posix()) == USER_FILE_TEXT.encode()
+    assert project["README.md"] == fresh["README.md"] + USER_SECTION.encode()
+    project["README.md"] = fresh["README.md"]
+    assert sorted(project) == sorted(fresh)
+    differing = [name for name in fresh if project[name] != fresh[name]]
+    assert differing == []
+
+
+@dataclass
+class AnswerChanged:
+    """A copy of the updated project after `copier update --data token_style=opaque`."""
+
+    project: Path
+    fresh: Path
+    edited_old_file: str
+
+
+USER_LINE = "# A local change to a file that only the old answer renders.\n"
+
+
+@pytest.fixture(scope="module")
+def answer_changed(
+    updated: UpdatedProject, tmp_path_factory: pytest.TempPathFactory
+) -> AnswerChanged:
+    """Copy the updated project, edit a file only `jwt` renders, change the answer."""
+    fresh = render_fresh(
+        updated.template, tmp_path_factory.mktemp("fresh-opaque") / "p", "v2", token_style="opaque"
+    )
+    project = tmp_path_factory.mktemp("answer-change") / "project"
+    shutil.copytree(updated.project, project, symlinks=True)
+    commit_all(project, "update to Bastion v2")
+    old_only = sorted(set(tree(project)) - set(tree(fresh)) - {".env", USER_FILE.as_posix()})
+    edited = next(name for name in old_only if name.endswith(".py"))
+    with (project / edited).open("a", encoding="utf-8") as file:
+        file.write(USER_LINE)
+    commit_all(project, "a local change")
+    update_project(project, data={"token_style": "opaque"}, vcs_ref=VcsRef.CURRENT)
+    return AnswerChanged(project, fresh, edited)
+
+
+def test_answer_change_equals_fresh_render(answer_changed: AnswerChanged) -> None:
+    """Changing an answer by update gives a fresh render with that answer, plus user edits."""
+    fresh, project = tree(answer_changed.fresh), tree(answer_changed.project)
+    project.pop(".env")
+    project.pop(USER_FILE.as_posix())
+    project["README.md"] = project["README.md"].removesuffix(USER_SECTION.encode())
+    fresh_answers = answers_of(answer_changed.fresh)
+    project_answers = answers_of(answer_changed.project)
+    for name in TEMPLATE_METADATA:
+        fresh_answers.pop(name, None)
+        project_answers.pop(name, None)
+    assert project_answers == fresh_answers
+    del project[".copier-answers.yml"], fresh[".copier-answers.yml"]
+    assert sorted(set(project) - set(fresh)) == [], "files of the old answer were left behind"
+    assert sorted(set(fresh) - set(project)) == [], "files of the new answer are missing"
+    assert [name for name in fresh if project[name] != fresh[name]] == []
+    assert unresolved(answer_changed.project) == []
+
+
+def test_answer_change_keeps_env_and_user_edits(
+    updated: UpdatedProject, answer_changed: AnswerChanged
+) -> None:
+    """Changing an answer leaves `.env` and the user's edits alone."""
+    project = answer_changed.project
+    assert (project / ".env").read_bytes() == updated.env_before
+    assert (project / "README.md").read_text(encoding="utf-8").endswith(USER_SECTION)
+    assert answers_of(project)["token_style"] == "opaque"
+
+
+def test_answer_change_deletes_old_files_even_when_edited(answer_changed: AnswerChanged) -> None:
+    """As UPDATING.md warns: a changed file of the old answer is deleted; git keeps it."""
+    project, edited = answer_changed.project, answer_changed.edited_old_file
+    assert not (project / edited).exists()
+    assert git("show", f"HEAD:{edited}", cwd=project).endswith(USER_LINE)
+
+
+def test_overlapping_edit_is_reported_as_a_conflict(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """When user and template change the same line, the default update leaves markers
+    and an unmerged path (so the clean-update checks above can fail)."""
+    template = tag_template_v1(tmp_path_factory)
+    project = copy_project(template, tmp_path_factory.mktemp("conflict-project") / "project")
+    git("init", "-q", "-b", "main", cwd=project)
+    commit_all(project, "rendered from Bastion v1")
+    readme = project / "README.md"
+    lines = readme.read_text(encoding="utf-8").split("\n")
+    lines[title_index(lines)] += " (our fork)"
+    readme.write_text("\n".join(lines), encoding="utf-8")
+    commit_all(project, "our title")
+    release_v2(template, readme_fix)
+    update_project(project, conflict="inline")
+    problems = unresolved(project)
+    assert "conflict markers: README.md" in problems, problems
+    assert any(p.startswith("unmerged: ") and p.endswith("README.md") for p in problems), problems
+    assert answers_of(project)["_commit"] == "v2"
+
+
+# ---------------------------------------------------------------------- migrations
+
+RENAME_SETTING = """\
+\"\"\"Migration: rename a setting in the git-ignored .env, which updates never touch.\"\"\"
+import sys
+from pathlib import Path
+
+old, new = sys.argv[1], sys.argv[2]
+env = Path(".env")
+if env.exists():
+    lines = env.read_text(encoding="utf-8").splitlines(keepends=True)
+    renamed = [new + line[len(old):] if line.startswith(old + "=") else line for line in lines]
+    env.write_text("".join(renamed), encoding="utf-8")
+"""
+MIGRATION = {
+    "version": "v2",
+    "command": [
+        "{{ _copier_python }}",
+        "{{ _copier_conf.src_path }}/hooks/rename_setting.py",
+        "EMAIL_BACKEND",
+        "MAIL_BACKEND",
+    ],
+    "when": "{{ _stage == 'after' }}",
+}
+
+
+def add_migration(template: Path) -> None:
+    """Add the migration script and a version-gated `_migrations` entry to copier.yml."""
+    (template / "hooks" / "rename_setting.py").write_text(RENAME_SETTING, encoding="utf-8")
+    config = template / "copier.yml"
+    loaded = yaml.safe_load(config.read_text(encoding="utf-8"))
+    assert "_migrations" not in loaded or isinstance(loaded["_migrations"], list)
+    text = config.read_text(encoding="utf-8")
+    entry = yaml.safe_dump([MIGRATION], default_flow_style=False, sort_keys=False)
+    if "_migrations" in loaded:
+        text = text.replace("_migrations:\n", "_migrations:\n" + entry, 1)
+    else:
+        text += "\n_migrations:\n" + entry
+    config.write_text(text, encoding="utf-8")
+
+
+def test_migration_runs_on_update_across_its_version(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A `_migrations` step for v2 runs when updating from v1 (renaming a `.env` key),
+    and the update is otherwise clean."""
+    template = tag_template_v1(tmp_path_factory)
+    project = copy_project(template, tmp_path_factory.mktemp("migrate-project") / "project")
+    git("init", "-q", "-b", "main", cwd=project)
+    commit_all(project, "rendered from Bastion v1")
+    env_before = (project / ".env").read_text(encoding="utf-8")
+    assert "\nEMAIL_BACKEND=console\n" in env_before
+
+    add_migration(template)
+    release_v2(template, readme_fix)
+    update_project(project, conflict="rej")
+
+    env_after = (project / ".env").read_text(encoding="utf-8")
+    assert env_after == env_before.replace("\nEMAIL_BACKEND=", "\nMAIL_BACKEND=")
+    assert answers_of(project)["_commit"] == "v2"
+    assert unresolved(project) == []
+
+
+def test_migration_does_not_run_on_copy(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A copy from a release that has the migration keeps `.env` as the copy task wrote it."""
+    template = support.snapshot_template(tmp_path_factory.mktemp("migrate-copy") / "src")
+    add_migration(template)
+    commit_all(template, "with a migration")
+    git("tag", "v2", cwd=template)
+    project = copy_project(template, tmp_path_factory.mktemp("migrate-copy-project") / "p")
+    env = (project / ".env").read_text(encoding="utf-8")
+    assert "\nEMAIL_BACKEND=console\n" in env
+    assert "MAIL_BACKEND" not in env.replace("EMAIL_BACKEND", "")
+
+
+def test_real_migrations_are_version_gated() -> None:
+    """Every `_migrations` entry in copier.yml names its version and its stage."""
+    config = support.copier_config()
+    migrations = config.get("_migrations", [])
+    for migration in migrations:
+        assert isinstance(migration, dict), migration
+        assert "version" in migration, f"unversioned migration runs on every update: {migration}"
+        assert "when" in migration, f"migration without an explicit stage: {migration}"
