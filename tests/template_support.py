@@ -147,7 +147,9 @@ def snapshot_template(destination: Path, root: Path = REPO_ROOT) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(root / name, target, follow_symlinks=False)
     _git("init", "-q", "-b", "main", cwd=destination)
-    _git("add", "-A", cwd=destination)
+    # Forced: a tracked file may match a .gitignore (e.g. the template's own
+    # `template/.gitignore`), and tracked files belong in the snapshot all the same.
+    _git("add", "--force", "--all", ".", cwd=destination)
     _git(
         "-c",
         "user.name=Bastion tests",
