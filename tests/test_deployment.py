@@ -22,6 +22,7 @@ import pytest
 import template_support as support
 import yaml
 from template_support import Rendered
+from variant_marks import covering_variants
 
 SECRET_NAME = re.compile(r"SECRET|PASSW|TOKEN|PRIVATE|CREDENTIAL|KEY", re.IGNORECASE)
 INTERPOLATION = re.compile(r"\$\{(\w+)(?::?([?-])([^}]*))?\}")
@@ -32,19 +33,6 @@ ENV_FILE = ".env.production"
 NOT_SETTINGS = {"POSTGRES_PASSWORD", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
 
 
-def variant_params(variants: list[dict[str, Any]]) -> list[Any]:
-    """`pytest.param`s of `variants`, id'd and grouped like the variant tests."""
-    return [
-        pytest.param(
-            variant,
-            id=support.variant_id(variant),
-            marks=pytest.mark.xdist_group(support.variant_id(variant)),
-        )
-        for variant in variants
-    ]
-
-
-covering_variants = pytest.mark.parametrize("variant", variant_params(support.covering_variants()))
 
 
 # ----------------------------------------------------------------------- Dockerfile

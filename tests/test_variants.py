@@ -15,28 +15,13 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import template_support as support
 from template_support import Rendered
+from variant_marks import every_variant, sql_variants
 
 
-def variant_params(*, database: str | None = None) -> list[Any]:
-    """`pytest.param`s of every variant (optionally one database), grouped per variant."""
-    return [
-        pytest.param(
-            variant,
-            id=support.variant_id(variant),
-            marks=pytest.mark.xdist_group(support.variant_id(variant)),
-        )
-        for variant in support.variants()
-        if database is None or variant.get("database") == database
-    ]
-
-
-every_variant = pytest.mark.parametrize("variant", variant_params())
-sql_variants = pytest.mark.parametrize("variant", variant_params(database="sql"))
 
 SECRET_KEY_NAME = re.compile(r"secret|key|password|passwd|token", re.IGNORECASE)
 RANDOM_LOOKING = re.compile(r"^[A-Za-z0-9+/=_\-.~]{24,}$")

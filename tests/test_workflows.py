@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 import template_support as support
 import yaml
 from template_support import Rendered
+from variant_marks import covering_variants, every_variant
 
 ROOT_WORKFLOW = support.REPO_ROOT / ".github" / "workflows" / "ci.yml"
 RENDERED_WORKFLOW = Path(".github/workflows/ci.yml")
@@ -38,23 +38,6 @@ PRIVATE_KEY_MARKERS = (
     "PuTTY-User-Key-File-2",
 )
 COLLECTED = re.compile(r"^(tests/\S+::\S+)$", re.MULTILINE)
-
-
-def variant_params(variants: list[dict[str, Any]]) -> list[Any]:
-    """`pytest.param`s of `variants`, id'd and grouped like the variant tests."""
-    return [
-        pytest.param(
-            variant,
-            id=support.variant_id(variant),
-            marks=pytest.mark.xdist_group(support.variant_id(variant)),
-        )
-        for variant in variants
-    ]
-
-
-# A few variants that between them use every choice (both databases among them).
-covering_variants = pytest.mark.parametrize("variant", variant_params(support.covering_variants()))
-every_variant = pytest.mark.parametrize("variant", variant_params(support.variants()))
 
 
 def load_workflow(path: Path) -> dict[str, Any]:
