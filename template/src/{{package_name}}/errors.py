@@ -51,7 +51,11 @@ class PasswordRejected(ServiceError):
 
 
 class Forbidden(ServiceError):
-    """The user is authenticated but lacks the role this needs."""
+    """The user is authenticated but lacks the role this needs; `message` says why."""
+
+    def __init__(self, message: str = "Not allowed.") -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class TooManyRequests(ServiceError):
