@@ -38,10 +38,6 @@ class RateLimiter:
         stats = await self._strategy.get_window_stats(limit, rule, client)
         return max(1, math.ceil(stats.reset_time - time.time()))
 
-    async def check(self) -> bool:
-        """Whether the counter storage answers."""
-        return await self._storage.check()
-
     def close(self) -> None:
         """Release Redis connections at shutdown.
 
