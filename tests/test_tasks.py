@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import stat
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 import template_support as support
 
 MIN_SECRET_KEY_CHARS = 32
+MFA_KEY_BYTES = 32
 
 
 def _env_values(project: Path) -> dict[str, str]:
@@ -40,6 +42,31 @@ def test_copy_writes_env_with_a_secret_key(copies_with_tasks: list[Path]) -> Non
     assert len(key) >= MIN_SECRET_KEY_CHARS, f"SECRET_KEY too short or missing: {len(key)} chars"
 
 
+def test_totp_copy_gets_its_own_mfa_key(copies_with_tasks: list[Path]) -> None:
+    """The default (TOTP) copy gets a random 32-byte MFA_ENCRYPTION_KEY, one per copy,
+    so that rotating SECRET_KEY later leaves enrollments readable."""
+    keys = [_env_values(project)["MFA_ENCRYPTION_KEY"] for project in copies_with_tasks]
+    for key in keys:
+        assert len(base64.urlsafe_b64decode(key)) == MFA_KEY_BYTES, key
+    assert keys[0] != keys[1]
+    assert keys[0] != _env_values(copies_with_tasks[0])["SECRET_KEY"]
+
+
+def test_copy_without_mfa_gets_no_mfa_key(
+    template_src: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`mfa=none` has no TOTP secrets to encrypt, so no key for them."""
+    project = support.render(
+        template_src,
+        tmp_path_factory.mktemp("with-tasks-no-mfa") / "project",
+        {"mfa": "none"},
+        skip_tasks=False,
+    )
+    values = _env_values(project)
+    assert len(values["SECRET_KEY"]) >= MIN_SECRET_KEY_CHARS
+    assert "MFA_ENCRYPTION_KEY" not in values
+
+
 def test_env_file_is_private(copies_with_tasks: list[Path]) -> None:
     """`.env` is readable by its owner only."""
     mode = stat.S_IMODE((copies_with_tasks[0] / ".env").stat().st_mode)
@@ -66,13 +93,14 @@ def test_env_is_git_ignored(copies_with_tasks: list[Path]) -> None:
 
 
 def test_secret_appears_in_no_other_file(copies_with_tasks: list[Path]) -> None:
-    """The generated SECRET_KEY is written to `.env` and nowhere else."""
+    """The generated keys are written to `.env` and nowhere else."""
     project = copies_with_tasks[0]
-    key = _env_values(project)["SECRET_KEY"]
+    values = _env_values(project)
+    keys = (values["SECRET_KEY"], values["MFA_ENCRYPTION_KEY"])
     leaks = [
         str(relative)
         for relative, text in support.iter_text_files(project, support.files_under(project))
-        if relative != Path(".env") and key in text
+        if relative != Path(".env") and any(key in text for key in keys)
     ]
     assert not leaks, f"SECRET_KEY leaked into {leaks}"
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
+import textwrap
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -369,7 +371,10 @@ def add_migration(template: Path) -> None:
     loaded = yaml.safe_load(config.read_text(encoding="utf-8"))
     assert "_migrations" not in loaded or isinstance(loaded["_migrations"], list)
     text = config.read_text(encoding="utf-8")
-    entry = yaml.safe_dump([MIGRATION], default_flow_style=False, sort_keys=False)
+    # Indented like the entries copier.yml already has (a block sequence under the key).
+    entry = textwrap.indent(
+        yaml.safe_dump([MIGRATION], default_flow_style=False, sort_keys=False), "  "
+    )
     if "_migrations" in loaded:
         text = text.replace("_migrations:\n", "_migrations:\n" + entry, 1)
     else:
@@ -419,3 +424,147 @@ def test_real_migrations_are_version_gated() -> None:
         assert isinstance(migration, dict), migration
         assert "version" in migration, f"unversioned migration runs on every update: {migration}"
         assert "when" in migration, f"migration without an explicit stage: {migration}"
+
+
+# ------------------------------------------------- from the last release to this tree
+
+PREVIOUS_RELEASE = "v0.1.0"
+# The commit v0.1.0 tags, for a clone that did not bring the tag along.
+PREVIOUS_RELEASE_COMMIT = "ffd46de8e15c3c754f3f8419f124f0ad21c83543"
+NEXT_RELEASE = "v0.2.0"
+SOURCE_OF_DOCS_ROUTER = Path("src/bastion_service/api/routers/docs.py")
+
+
+def previous_release_ref() -> str:
+    """The tag of the last release in this repository, or the commit it names."""
+    for ref in (PREVIOUS_RELEASE, PREVIOUS_RELEASE_COMMIT):
+        found = support.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd=support.REPO_ROOT
+        )
+        if found.returncode == 0:
+            return found.output.strip()
+    pytest.fail(f"neither {PREVIOUS_RELEASE} nor its commit is here: clone with full history")
+
+
+@pytest.fixture(scope="module")
+def two_releases(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A template repository holding the real last release and this tree as the next one."""
+    template = tmp_path_factory.mktemp("releases") / "bastion"
+    template.mkdir()
+    archive = support.run(
+        ["git", "archive", "--format=tar", "-o", str(template.parent / "old.tar"),
+         previous_release_ref()],
+        cwd=support.REPO_ROOT,
+    )  # fmt: skip
+    assert archive.returncode == 0, archive.tail()
+    shutil.unpack_archive(template.parent / "old.tar", template)
+    git("init", "-q", "-b", "main", cwd=template)
+    commit_all(template, "Bastion 0.1.0")
+    git("tag", PREVIOUS_RELEASE, cwd=template)
+
+    current = support.snapshot_template(tmp_path_factory.mktemp("current") / "src")
+    for path in list(template.iterdir()):
+        if path.name != ".git":
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    for name in support.working_tree_files(current):
+        (template / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(current / name, template / name)
+    commit_all(template, "Bastion 0.2.0")
+    git("tag", NEXT_RELEASE, cwd=template)
+    return template
+
+
+@dataclass
+class ReleaseUpdate:
+    """A project copied from the last release, edited, then updated to this tree."""
+
+    project: Path
+    env_before: str
+    env_after: str
+
+
+def copy_edit_update(template: Path, destination: Path, **data: Any) -> ReleaseUpdate:
+    """Copy at the previous release (task included), commit, edit, update to the next."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_copy(
+            str(template), destination, data=data, defaults=True, unsafe=True, quiet=True,
+            vcs_ref=PREVIOUS_RELEASE,
+        )  # fmt: skip
+    git("init", "-q", "-b", "main", cwd=destination)
+    commit_all(destination, "rendered from Bastion 0.1.0")
+    readme = destination / "README.md"
+    readme.write_text(readme.read_text(encoding="utf-8") + USER_SECTION, encoding="utf-8")
+    commit_all(destination, "our notes")
+    env_before = (destination / ".env").read_text(encoding="utf-8")
+    update_project(destination, conflict="rej", vcs_ref=NEXT_RELEASE)
+    return ReleaseUpdate(destination, env_before, (destination / ".env").read_text())
+
+
+@pytest.fixture(scope="module")
+def release_update_totp(
+    two_releases: Path, tmp_path_factory: pytest.TempPathFactory
+) -> ReleaseUpdate:
+    """The default (TOTP) project through the 0.1.0 → 0.2.0 update."""
+    return copy_edit_update(two_releases, tmp_path_factory.mktemp("release-totp") / "p")
+
+
+def env_values(text: str) -> dict[str, str]:
+    """The assignments of a `.env` text."""
+    pairs = (line.partition("=") for line in text.splitlines() if not line.startswith("#"))
+    return {name: value for name, separator, value in pairs if separator}
+
+
+def test_release_update_records_the_new_release(release_update_totp: ReleaseUpdate) -> None:
+    """The project now names 0.2.0, got this release's fixes, and kept the user's edit."""
+    project = release_update_totp.project
+    assert answers_of(project)["_commit"] == NEXT_RELEASE
+    assert (project / SOURCE_OF_DOCS_ROUTER).is_file()
+    assert (project / "README.md").read_text(encoding="utf-8").endswith(USER_SECTION)
+    assert unresolved(project) == []
+
+
+def test_release_update_pins_the_mfa_key_so_far(release_update_totp: ReleaseUpdate) -> None:
+    """The 0.2.0 migration adds MFA_ENCRYPTION_KEY to `.env`, and it is the very key the
+    project derived from SECRET_KEY before: TOTP secrets stored so far stay readable."""
+    before = env_values(release_update_totp.env_before)
+    after = env_values(release_update_totp.env_after)
+    assert "MFA_ENCRYPTION_KEY" not in before
+    assert {k: v for k, v in after.items() if k != "MFA_ENCRYPTION_KEY"} == before
+    assert release_update_totp.env_after.startswith(release_update_totp.env_before)
+    check = (
+        "import sys\n"
+        "from bastion_service.security.totp import derive_key, encryption_key\n"
+        "pinned, secret = sys.stdin.read().split()\n"
+        "assert encryption_key(pinned, secret) == derive_key(secret)\n"
+        "assert encryption_key(pinned, secret + 'x') == derive_key(secret)\n"
+    )
+    result = support.run(
+        [sys.executable, "-c", check],
+        cwd=release_update_totp.project,
+        env=support.clean_environment(PYTHONPATH="src"),
+        stdin=f"{after['MFA_ENCRYPTION_KEY']} {before['SECRET_KEY']}",
+    )
+    assert result.returncode == 0, result.tail()
+
+
+def test_release_update_leaves_other_projects_env_alone(
+    two_releases: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Without TOTP the migration does not run: `.env` is byte-for-byte the same."""
+    update = copy_edit_update(
+        two_releases, tmp_path_factory.mktemp("release-none") / "p", mfa="none"
+    )
+    assert update.env_after == update.env_before
+    assert answers_of(update.project)["_commit"] == NEXT_RELEASE
+    assert unresolved(update.project) == []
+
+
+def test_the_migration_keeps_a_key_already_set(tmp_path: Path, template_src: Path) -> None:
+    """Run again (or on a `.env` with its own key), the migration changes nothing."""
+    env = tmp_path / ".env"
+    env.write_text("SECRET_KEY=" + "k" * 48 + "\nMFA_ENCRYPTION_KEY=already-mine\n")
+    before = env.read_bytes()
+    result = support.run([sys.executable, str(template_src / "hooks" / "pin_mfa_key.py")], tmp_path)
+    assert result.returncode == 0, result.tail()
+    assert env.read_bytes() == before
