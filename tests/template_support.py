@@ -128,14 +128,25 @@ def covering_variants(config: Mapping[str, Any] | None = None) -> list[dict[str,
 # ------------------------------------------------------------------------ rendering
 
 
-def _git(*args: str, cwd: Path) -> str:
-    result = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
+# A fixed identity and no signing: the scratch repositories are the tests' own.
+GIT_IDENTITY = (
+    "-c", "user.name=Bastion tests", "-c", "user.email=tests@example.invalid",
+    "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false",
+)  # fmt: skip
+
+
+def git(*args: str, cwd: Path) -> str:
+    """Run git with the tests' identity and return its standard output; raise on failure."""
+    command = ["git", *GIT_IDENTITY, *args]
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"git {' '.join(args)} failed in {cwd}:\n{result.stderr}")
     return result.stdout
 
 
 def working_tree_files(root: Path = REPO_ROOT) -> list[str]:
     """Tracked and untracked-but-not-ignored files of the working tree."""
-    listing = _git("ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=root)
+    listing = git("ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=root)
     return sorted({name for name in listing.split("\0") if name and (root / name).is_file()})
 
 
@@ -146,23 +157,11 @@ def snapshot_template(destination: Path, root: Path = REPO_ROOT) -> Path:
         target = destination / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(root / name, target, follow_symlinks=False)
-    _git("init", "-q", "-b", "main", cwd=destination)
+    git("init", "-q", "-b", "main", cwd=destination)
     # Forced: a tracked file may match a .gitignore (e.g. the template's own
     # `template/.gitignore`), and tracked files belong in the snapshot all the same.
-    _git("add", "--force", "--all", ".", cwd=destination)
-    _git(
-        "-c",
-        "user.name=Bastion tests",
-        "-c",
-        "user.email=tests@example.invalid",
-        "-c",
-        "commit.gpgsign=false",
-        "commit",
-        "-q",
-        "-m",
-        "snapshot",
-        cwd=destination,
-    )
+    git("add", "--force", "--all", ".", cwd=destination)
+    git("commit", "-q", "-m", "snapshot", cwd=destination)
     return destination
 
 

@@ -24,6 +24,7 @@ import pytest
 import template_support as support
 import yaml
 from copier import VcsRef, run_copy, run_update
+from template_support import git
 
 USER_SECTION = (
     "\n## Our deployment\n\nProduction runs behind the company proxy; ask #platform for access.\n"
@@ -37,27 +38,6 @@ NEW_TEMPLATE_TEXT = "# Contributing\n\nRun the checks in README.md before openin
 CONFLICT_MARKER = re.compile(rb"^(<<<<<<<|>>>>>>>) ", re.MULTILINE)
 # Answers that name the template itself rather than the project.
 TEMPLATE_METADATA = ("_commit", "_src_path")
-
-
-def git(*args: str, cwd: Path) -> str:
-    """Run git (with a fixed identity, no signing) and return its output; fail on error."""
-    result = support.run(
-        [
-            "git",
-            "-c",
-            "user.name=Bastion tests",
-            "-c",
-            "user.email=tests@example.invalid",
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "tag.gpgsign=false",
-            *args,
-        ],
-        cwd=cwd,
-    )
-    assert result.returncode == 0, result.tail()
-    return result.output
 
 
 def commit_all(repo: Path, message: str) -> None:
