@@ -4,7 +4,7 @@ The rendered service (sql-jwt-none on PostgreSQL, default Argon2 parameters, one
 uvicorn worker) is sampled on `GET /health` at a steady rate, first idle, then while
 16 clients (a separate process) log in continuously with the correct password. The
 hashes run in worker threads, at most `PASSWORD_HASH_CONCURRENCY` at once (default:
-the CPU count), so /health should stay fast however many logins queue up.
+the CPU count minus one, at least one), so /health should stay fast however many logins queue up.
 
 Usage: .venv/bin/python bench/login_load.py [--clients 16] [--duration 20]
 """
@@ -100,7 +100,7 @@ def main() -> None:
     parser.add_argument(
         "--hash-concurrency",
         type=int,
-        help="PASSWORD_HASH_CONCURRENCY for the service (default: its own, the CPU count)",
+        help="PASSWORD_HASH_CONCURRENCY for the service (default: its own, CPU count - 1)",
     )
     args = parser.parse_args()
     common.print_machine()
@@ -139,7 +139,8 @@ def main() -> None:
         clients.join()
         peak = peak_memory_mib(server.pid)
 
-    bound = args.hash_concurrency or os.cpu_count() or 1
+    # The service's own default: settings.default_hash_concurrency in the template.
+    bound = args.hash_concurrency or max(1, (os.cpu_count() or 1) - 1)
     print(f"\nGET /health idle:              {summary(idle)}")
     print(f"GET /health, {args.clients} clients logging in: {summary(loaded)}")
     print(f"logins: {summary(logins)}; {len(logins) / args.duration:.1f} logins/s")
