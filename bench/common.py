@@ -15,7 +15,6 @@ import os
 import platform
 import re
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -105,14 +104,6 @@ def render(destination: Path, **answers: str) -> Project:
 
 
 # -------------------------------------------------------------------- servers
-
-
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((LOOPBACK, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _answers(port: int, path: str) -> bool:
@@ -230,7 +221,7 @@ def service(
     workers: int = 1,
 ) -> Server:
     """The rendered service as production runs it: `python -m <package> serve`."""
-    port = free_port()
+    port = template_support.free_port()
     name = name or project.id
     return Server(
         name,
@@ -255,7 +246,7 @@ def service(
 
 def moto_server(log_dir: Path) -> Server:
     """moto's server (`python -m moto.server`), the stand-in for DynamoDB."""
-    port = free_port()
+    port = template_support.free_port()
     return Server(
         "moto",
         [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(port)],

@@ -81,7 +81,7 @@ def production_refuses(
         "RATE_LIMIT_STORAGE_URI": "memory://",
     }
     command = [sys.executable, "-m", project.package, "serve", "--workers", "2"]
-    command += ["--port", str(common.free_port())]
+    command += ["--port", str(common.template_support.free_port())]
     result = subprocess.run(
         command,
         cwd=project.path,

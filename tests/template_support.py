@@ -24,6 +24,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -316,6 +317,14 @@ class Result:
         ]
         summary = "".join(f"  {line}\n" for line in failed[:20])
         return f"$ {' '.join(self.args)}\n(exit {self.returncode})\n{summary}{text}"
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def clean_environment(**extra: str) -> dict[str, str]:

@@ -65,13 +65,6 @@ LEAK = re.compile(
 VERIFY_TOKEN = re.compile(r"[?&]token=([A-Za-z0-9_\-]+)")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _port_open(port: int) -> bool:
     try:
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -125,7 +118,7 @@ class PostgresCluster:
 
     bindir: Path
     root: Path
-    port: int = field(default_factory=_free_port)
+    port: int = field(default_factory=support.free_port)
 
     @property
     def data(self) -> Path:
@@ -215,7 +208,7 @@ class MotoServer:
 
     log_path: Path
     environment: dict[str, str]
-    port: int = field(default_factory=_free_port)
+    port: int = field(default_factory=support.free_port)
     process: subprocess.Popen[bytes] | None = None
     log: IO[bytes] | None = None
 
@@ -267,7 +260,7 @@ class Service:
     rendered: Rendered
     environment: dict[str, str]
     workdir: Path
-    port: int = field(default_factory=_free_port)
+    port: int = field(default_factory=support.free_port)
     process: subprocess.Popen[bytes] | None = None
 
     @property

@@ -22,7 +22,6 @@ from template_support import Rendered
 from variant_marks import every_variant, sql_variants
 
 
-
 SECRET_KEY_NAME = re.compile(r"secret|key|password|passwd|token", re.IGNORECASE)
 RANDOM_LOOKING = re.compile(r"^[A-Za-z0-9+/=_\-.~]{24,}$")
 # Answers that Copier writes about the template itself, not about the project.
@@ -130,13 +129,6 @@ asyncio.run(start())
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def development_environment(rendered: Rendered, tmp_path: Path) -> Iterator[dict[str, str]]:
     """Environment to start the app in development with no `.env`: SQL on a scratch
@@ -146,7 +138,7 @@ def development_environment(rendered: Rendered, tmp_path: Path) -> Iterator[dict
     if rendered.variant.get("database") != "dynamodb":
         yield environment
         return
-    port = _free_port()
+    port = support.free_port()
     environment.update(
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106
