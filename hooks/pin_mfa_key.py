@@ -77,7 +77,8 @@ def main(arguments: list[str]) -> int:
     if not ENV_FILE.exists():
         print("pin_mfa_key: no .env here; nothing to do.")
         return 0
-    lines = ENV_FILE.read_text(encoding="utf-8").splitlines()
+    text = ENV_FILE.read_text(encoding="utf-8")
+    lines = text.splitlines()
     if env_value(lines, "MFA_ENCRYPTION_KEY"):
         print("pin_mfa_key: .env already sets MFA_ENCRYPTION_KEY; leaving it unchanged.")
         return 0
@@ -89,12 +90,11 @@ def main(arguments: list[str]) -> int:
     if key is None:
         print(MANUAL_STEP)
         return 0
+    separator = "\n" if text and not text.endswith("\n") else ""
     with ENV_FILE.open("a", encoding="utf-8") as env:
-        if lines and not ENV_FILE.read_text(encoding="utf-8").endswith("\n"):
-            env.write("\n")
         env.write(
-            "# Pinned by the 0.2.0 update: the key TOTP secrets were encrypted with so far.\n"
-            f"MFA_ENCRYPTION_KEY={key}\n"
+            f"{separator}# Pinned by the 0.2.0 update: the key TOTP secrets were encrypted"
+            f" with so far.\nMFA_ENCRYPTION_KEY={key}\n"
         )
     print("pin_mfa_key: pinned MFA_ENCRYPTION_KEY in .env (derived from SECRET_KEY).")
     return 0
