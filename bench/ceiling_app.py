@@ -24,9 +24,7 @@ SAMPLE_BODY = {
     "created_at": "2026-01-01T00:00:00Z",
 }
 
-body: dict[str, object] = (
-    json.loads(os.environ.get("BENCH_CEILING_BODY") or "null") or SAMPLE_BODY
-)
+body: dict[str, object] = json.loads(os.environ.get("BENCH_CEILING_BODY") or "null") or SAMPLE_BODY
 app = FastAPI()
 
 

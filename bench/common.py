@@ -33,16 +33,14 @@ import httpx
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
-import template_support
+import template_support  # noqa: E402 - tests/ is no package: its helpers load by path
 
 LOOPBACK = "127.0.0.1"
 STARTUP_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0
 API = "/api/v1"
 # PostgreSQL that the benchmarks may create their own databases on (as the tests do).
-POSTGRES_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test"
-)
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")
 FAKE_AWS_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -80,11 +78,12 @@ _TOKEN_IN_LINK = re.compile(r"https?://\S+\?token=\S+")
 
 # A rendered variant: `.path`, `.id` (`sql-jwt-none`) and `.package` (the import package).
 Project = template_support.Rendered
+free_port = template_support.free_port
 
 
 def variants() -> list[dict[str, str]]:
     """The variant matrix, read from `copier.yml` as the template's tests read it."""
-    return cast(list[dict[str, str]], template_support.variants())
+    return cast("list[dict[str, str]]", template_support.variants())
 
 
 def variant_id(variant: Mapping[str, str]) -> str:
@@ -167,9 +166,7 @@ class Server:
             if self._process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 tail = self.log_path.read_text(errors="replace")[-3000:]
-                raise RuntimeError(
-                    f"{self.name} did not start on port {self.port}:\n{tail}"
-                )
+                raise RuntimeError(f"{self.name} did not start on port {self.port}:\n{tail}")
             time.sleep(0.1)
 
     def stop(self) -> None:
@@ -199,9 +196,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def service_environment(
-    project: Project, settings: Mapping[str, str]
-) -> dict[str, str]:
+def service_environment(project: Project, settings: Mapping[str, str]) -> dict[str, str]:
     """Environment of a rendered service: its `src/` importable, and the given settings."""
     return {
         "PYTHONPATH": str(project.path / "src"),
@@ -221,7 +216,7 @@ def service(
     workers: int = 1,
 ) -> Server:
     """The rendered service as production runs it: `python -m <package> serve`."""
-    port = template_support.free_port()
+    port = free_port()
     name = name or project.id
     return Server(
         name,
@@ -246,7 +241,7 @@ def service(
 
 def moto_server(log_dir: Path) -> Server:
     """moto's server (`python -m moto.server`), the stand-in for DynamoDB."""
-    port = template_support.free_port()
+    port = free_port()
     return Server(
         "moto",
         [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(port)],
@@ -270,7 +265,7 @@ def _database_url(url: str, database: str) -> str:
 
 
 async def _run_admin_statements(statements: Iterable[str]) -> None:
-    import asyncpg  # type: ignore[import-untyped]  # the SQL variants' driver
+    import asyncpg  # the SQL variants' driver
 
     connection = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL))
     try:
@@ -288,14 +283,10 @@ def postgres_database(label: str) -> Iterator[str]:
     try:
         yield _database_url(POSTGRES_URL, name)
     finally:
-        asyncio.run(
-            _run_admin_statements([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
-        )
+        asyncio.run(_run_admin_statements([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)']))
 
 
-def database_settings(
-    database: str, *, work_dir: Path, url: str = ""
-) -> dict[str, str]:
+def database_settings(database: str, *, work_dir: Path, url: str = "") -> dict[str, str]:
     """Settings for `sqlite` (a file in `work_dir`), `postgresql` or `dynamodb` at `url`."""
     match database:
         case "sqlite":
@@ -331,9 +322,7 @@ def _verification_token(mail_dir: Path, address: str, timeout: float = 10.0) -> 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for path in mail_dir.glob("*.eml"):
-            message = email.message_from_bytes(
-                path.read_bytes(), policy=email.policy.default
-            )
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
             if message["To"] != address:
                 continue
             body = message.get_body(preferencelist=("plain",))
@@ -347,9 +336,7 @@ def _verification_token(mail_dir: Path, address: str, timeout: float = 10.0) -> 
 
 def register(base_url: str, mail_dir: Path) -> Account:
     """Register a new account and verify its address from the e-mail it was sent."""
-    account = Account(
-        f"bench-{uuid.uuid4().hex[:12]}@example.com", secrets.token_urlsafe(24)
-    )
+    account = Account(f"bench-{uuid.uuid4().hex[:12]}@example.com", secrets.token_urlsafe(24))
     with httpx.Client(base_url=base_url, timeout=30) as client:
         registered = client.post(
             f"{API}/auth/register",
@@ -357,15 +344,11 @@ def register(base_url: str, mail_dir: Path) -> Account:
         )
         registered.raise_for_status()
         token = _verification_token(mail_dir, account.email)
-        client.post(
-            f"{API}/auth/verify-email", json={"token": token}
-        ).raise_for_status()
+        client.post(f"{API}/auth/verify-email", json={"token": token}).raise_for_status()
     return account
 
 
-async def log_in(
-    client: httpx.AsyncClient, token_style: str, account: Account
-) -> httpx.Response:
+async def log_in(client: httpx.AsyncClient, token_style: str, account: Account) -> httpx.Response:
     """One login as each token style's client does it (the cookie style fetches CSRF first)."""
     form = {"username": account.email, "password": account.password}
     if token_style != "cookie":
@@ -391,9 +374,7 @@ def sign_in(base_url: str, token_style: str, account: Account) -> tuple[str, str
 
     async def run() -> tuple[str, str]:
         async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-            return credential_header(
-                token_style, await log_in(client, token_style, account)
-            )
+            return credential_header(token_style, await log_in(client, token_style, account))
 
     return asyncio.run(run())
 
@@ -446,13 +427,9 @@ def print_machine() -> None:
     """Print `machine_summary()` as a few readable lines."""
     summary = machine_summary()
     print(f"date: {summary['date']}")
-    print(
-        f"machine: {summary['cpus']} CPUs ({summary['cpu_model']}), {summary['platform']}"
-    )
+    print(f"machine: {summary['cpus']} CPUs ({summary['cpu_model']}), {summary['platform']}")
     print(f"load average (1, 5, 15 min): {summary['load_average']}")
-    packages = ", ".join(
-        f"{name} {version}" for name, version in summary["packages"].items()
-    )
+    packages = ", ".join(f"{name} {version}" for name, version in summary["packages"].items())
     print(f"python {summary['python']}; {packages}")
 
 

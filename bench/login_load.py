@@ -21,8 +21,9 @@ from contextlib import ExitStack
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-import common
 import httpx
+
+import common
 
 SAMPLE_INTERVAL_SECONDS = 0.05
 ARGON2_MEMORY_COST_KIB = 65536  # the template's default ARGON2_MEMORY_COST
@@ -91,12 +92,8 @@ def summary(latencies: list[float]) -> str:
 def main() -> None:
     """Start the service, register the accounts, sample idle, then under login load."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--clients", type=int, default=16, help="concurrent login clients"
-    )
-    parser.add_argument(
-        "--duration", type=float, default=20.0, help="seconds of each phase"
-    )
+    parser.add_argument("--clients", type=int, default=16, help="concurrent login clients")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds of each phase")
     parser.add_argument(
         "--hash-concurrency",
         type=int,
@@ -120,12 +117,8 @@ def main() -> None:
         }
         if args.hash_concurrency:
             settings["PASSWORD_HASH_CONCURRENCY"] = str(args.hash_concurrency)
-        server = stack.enter_context(
-            common.service(project, settings, log_dir=work_dir)
-        )
-        accounts = [
-            common.register(server.url, work_dir / "mail") for _ in range(args.clients)
-        ]
+        server = stack.enter_context(common.service(project, settings, log_dir=work_dir))
+        accounts = [common.register(server.url, work_dir / "mail") for _ in range(args.clients)]
 
         idle = asyncio.run(sample_health(server.url, args.duration))
         receiver, sender = multiprocessing.Pipe(duplex=False)

@@ -46,9 +46,7 @@ def copier_copy(variant: dict[str, str], destination: Path) -> float:
     )
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
-        raise RuntimeError(
-            f"copier copy failed for {variant}:\n{result.stderr[-3000:]}"
-        )
+        raise RuntimeError(f"copier copy failed for {variant}:\n{result.stderr[-3000:]}")
     return elapsed
 
 
@@ -73,20 +71,12 @@ def time_suite(log_path: Path) -> float:
 def main() -> None:
     """Render every variant `--runs` times; print the medians (and the suite's time)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--runs", type=int, default=3, help="renders per variant (default 3)"
-    )
-    parser.add_argument(
-        "--suite", action="store_true", help="also time scripts/test (slow)"
-    )
-    parser.add_argument(
-        "--suite-log", default="bench-suite.log", help="scripts/test output"
-    )
+    parser.add_argument("--runs", type=int, default=3, help="renders per variant (default 3)")
+    parser.add_argument("--suite", action="store_true", help="also time scripts/test (slow)")
+    parser.add_argument("--suite-log", default="bench-suite.log", help="scripts/test output")
     args = parser.parse_args()
     if not COPIER.exists():
-        sys.exit(
-            f"copier is not installed next to {sys.executable}: pip install copier"
-        )
+        sys.exit(f"copier is not installed next to {sys.executable}: pip install copier")
     common.print_machine()
     variants = common.variants()
     timings: dict[str, list[float]] = defaultdict(list)
@@ -99,9 +89,7 @@ def main() -> None:
             print(f"round {round_number} done", flush=True)
     rows = [[name, f"{common.median(values):.2f}"] for name, values in timings.items()]
     all_runs = [value for values in timings.values() for value in values]
-    rows.append(
-        ["all variants (median of every run)", f"{common.median(all_runs):.2f}"]
-    )
+    rows.append(["all variants (median of every run)", f"{common.median(all_runs):.2f}"])
     print()
     common.print_table(["variant", "copier copy, s (median)"], rows)
     if args.suite:

@@ -30,9 +30,10 @@ from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
 
-import common
 import coredis
 import httpx
+
+import common
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 CONCURRENT_ATTEMPTS = 6
@@ -68,9 +69,7 @@ async def send_attempts(base_url: str, count: int) -> Counter[int]:
     return statuses
 
 
-def production_refuses(
-    project: common.Project, database_url: str, work_dir: Path
-) -> str:
+def production_refuses(project: common.Project, database_url: str, work_dir: Path) -> str:
     """Start production with 2 workers and memory://; the line it exits with."""
     settings = {
         "ENVIRONMENT": "production",
@@ -81,7 +80,7 @@ def production_refuses(
         "RATE_LIMIT_STORAGE_URI": "memory://",
     }
     command = [sys.executable, "-m", project.package, "serve", "--workers", "2"]
-    command += ["--port", str(common.template_support.free_port())]
+    command += ["--port", str(common.free_port())]
     result = subprocess.run(
         command,
         cwd=project.path,
@@ -99,9 +98,7 @@ def production_refuses(
 def main() -> None:
     """Run the three configurations and print the counts."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--limit", type=int, default=10, help="N of RATE_LIMIT_LOGIN=N/minute"
-    )
+    parser.add_argument("--limit", type=int, default=10, help="N of RATE_LIMIT_LOGIN=N/minute")
     args = parser.parse_args()
     attempts = 4 * args.limit
     configurations = [(1, "memory://"), (2, REDIS_URL), (2, "memory://")]
@@ -112,14 +109,10 @@ def main() -> None:
         ExitStack() as stack,
     ):
         work_dir = Path(tmp)
-        project = common.render(
-            work_dir / "project", database="sql", token_style="jwt", mfa="none"
-        )
+        project = common.render(work_dir / "project", database="sql", token_style="jwt", mfa="none")
         database_url = stack.enter_context(common.postgres_database("scale"))
         base = {
-            **common.database_settings(
-                "postgresql", work_dir=work_dir, url=database_url
-            ),
+            **common.database_settings("postgresql", work_dir=work_dir, url=database_url),
             **common.mail_settings(work_dir / "mail"),
             "RATE_LIMIT_LOGIN": f"{args.limit}/minute",
         }

@@ -33,8 +33,9 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import common
 import httpx
+
+import common
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPORT_SCRIPT = BENCH_DIR / "wrk" / "report.lua"
@@ -79,9 +80,7 @@ class Target:
     def refresh_credential(self) -> None:
         """Log in again, so an access token never expires in the middle of a run."""
         if self.token_style is not None and self.account is not None:
-            self.header = common.sign_in(
-                self.server.url, self.token_style, self.account
-            )
+            self.header = common.sign_in(self.server.url, self.token_style, self.account)
 
 
 def require(tool: str, install_hint: str) -> str:
@@ -92,9 +91,7 @@ def require(tool: str, install_hint: str) -> str:
     return path
 
 
-def run_wrk(
-    wrk: str, target: Target, *, seconds: int, connections: int
-) -> dict[str, float]:
+def run_wrk(wrk: str, target: Target, *, seconds: int, connections: int) -> dict[str, float]:
     """One wrk run against the target's `/api/v1/users/me`; its figures."""
     command = [
         wrk,
@@ -165,9 +162,7 @@ def start_targets(
             **common.UNTHROTTLED_LIMITS,
         }
         project = projects[adapter, style]
-        server = stack.enter_context(
-            common.service(project, settings, log_dir=work_dir, name=name)
-        )
+        server = stack.enter_context(common.service(project, settings, log_dir=work_dir, name=name))
         account = common.register(server.url, mail_dir)
         targets.append(Target(name, server, style, account))
     return targets
@@ -194,9 +189,7 @@ def measure(args: argparse.Namespace, wrk: str, targets: list[Target]) -> None:
     for round_number in range(1, args.runs + 1):
         for target in targets:
             target.refresh_credential()
-            figures = run_wrk(
-                wrk, target, seconds=args.duration, connections=args.connections
-            )
+            figures = run_wrk(wrk, target, seconds=args.duration, connections=args.connections)
             target.runs.append(figures)
             print(
                 f"round {round_number} {target.name:>18}: {figures['rps']:8.1f} req/s"
@@ -265,9 +258,7 @@ def profile(args: argparse.Namespace, wrk: str, target: Target, work_dir: Path) 
     )
     figures = run_wrk(wrk, target, seconds=args.duration, connections=args.connections)
     sampler.wait()
-    print(
-        f"\nprofile of {target.name} (while serving {figures['rps']:.0f} req/s under py-spy)"
-    )
+    print(f"\nprofile of {target.name} (while serving {figures['rps']:.0f} req/s under py-spy)")
     if args.keep_profile:
         kept = Path(args.keep_profile).with_suffix(f".{target.name}.txt")
         shutil.copyfile(raw, kept)
@@ -318,12 +309,8 @@ def print_profile(lines: list[str]) -> None:
         print("no samples (is ptrace allowed? py-spy needs it)")
         return
     print(f"{total} samples of the thread holding the GIL; cost centres (inclusive):")
-    outside = total - sum(
-        count for frame, count in inclusive.items() if APP_MARKER in frame
-    )
-    print(
-        f"  {outside / total:6.1%}  outside the app: uvicorn's HTTP protocol, the event loop"
-    )
+    outside = total - sum(count for frame, count in inclusive.items() if APP_MARKER in frame)
+    print(f"  {outside / total:6.1%}  outside the app: uvicorn's HTTP protocol, the event loop")
     for label, _ in COST_CENTRES:
         if centres[label]:
             print(f"  {centres[label] / total:6.1%}  {label}")
@@ -359,9 +346,7 @@ def main() -> None:
         metavar="FILE",
         help="save py-spy's collapsed stacks (FILE.TARGET.txt)",
     )
-    parser.add_argument(
-        "--json", metavar="FILE", help="also write every run's figures here"
-    )
+    parser.add_argument("--json", metavar="FILE", help="also write every run's figures here")
     args = parser.parse_args()
     wrk = require("wrk", "apt-get install -y wrk (Debian, Ubuntu) or brew install wrk")
 

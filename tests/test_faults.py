@@ -43,6 +43,7 @@ from typing import IO, Any, Protocol
 
 import httpx
 import pytest
+
 import template_support as support
 from conftest import in_ci
 from template_support import Rendered
@@ -450,7 +451,8 @@ def assert_generic_failure(reply: httpx.Response, what: str) -> None:
     assert reply.status_code in {500, 503}, f"{what}: {reply.status_code} {reply.text}"
     assert reply.headers["content-type"].startswith("application/json"), (what, reply.headers)
     body = reply.json()
-    assert set(body) == {"detail"} and isinstance(body["detail"], str), (what, body)
+    assert set(body) == {"detail"}, (what, body)
+    assert isinstance(body["detail"], str), (what, body)
     assert not LEAK.search(reply.text), f"{what} reveals internals: {reply.text}"
 
 

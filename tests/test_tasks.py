@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 import template_support as support
 
 MIN_SECRET_KEY_CHARS = 32

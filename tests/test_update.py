@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import template_support as support
 import yaml
 from copier import VcsRef, run_copy, run_update
+
+import template_support as support
 from template_support import git
 
 USER_SECTION = (

@@ -17,10 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 import template_support as support
 from template_support import Rendered
 from variant_marks import every_variant, sql_variants
-
 
 SECRET_KEY_NAME = re.compile(r"secret|key|password|passwd|token", re.IGNORECASE)
 RANDOM_LOOKING = re.compile(r"^[A-Za-z0-9+/=_\-.~]{24,}$")
@@ -141,7 +141,7 @@ def development_environment(rendered: Rendered, tmp_path: Path) -> Iterator[dict
     port = support.free_port()
     environment.update(
         AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106
+        AWS_SECRET_ACCESS_KEY="testing",
         AWS_DEFAULT_REGION="us-east-1",
         AWS_REGION="us-east-1",
         AWS_CONFIG_FILE="/dev/null",

@@ -14,8 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import template_support as support
 import yaml
+
+import template_support as support
 from template_support import Rendered
 from variant_marks import covering_variants, every_variant
 

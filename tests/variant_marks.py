@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import pytest
+
 import template_support as support
 
 
@@ -30,6 +31,4 @@ sql_variants = pytest.mark.parametrize(
     "variant", variant_params(v for v in support.variants() if v.get("database") == "sql")
 )
 # A few variants that between them use every choice (both databases among them).
-covering_variants = pytest.mark.parametrize(
-    "variant", variant_params(support.covering_variants())
-)
+covering_variants = pytest.mark.parametrize("variant", variant_params(support.covering_variants()))
