@@ -432,18 +432,14 @@ def install_rendered_dependencies(root: Path = REPO_ROOT) -> None:
         return
     requirements = rendered_requirements(root)
     print("Installing the rendered projects' dependencies:", " ".join(requirements), flush=True)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--disable-pip-version-check",
-            *requirements,
-        ],
-        check=True,
+    # uv, installed beside this interpreter by `scripts/test`, when it is there; pip otherwise.
+    uv = Path(sys.executable).with_name("uv")
+    installer = (
+        [str(uv), "pip", "install", "--quiet", "--python", sys.executable]
+        if uv.exists()
+        else [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     )
+    subprocess.run([*installer, *requirements], check=True)
     stamp.write_text(json.dumps({"key": key, "requirements": requirements}), encoding="utf-8")
 
 
