@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
 import template_support as support
 from template_support import Rendered
 
@@ -26,24 +27,65 @@ VARIANT_IDS = frozenset(support.variant_id(variant) for variant in VARIANTS)
 VARIANT_IN_NODEID = re.compile(r"\[([^\[\]]+)\](?:@[^\]]*)?$")
 
 
+# Tests heavy enough to be scheduled on their own instead of with the rest of their
+# variant, so the two workers stay evenly loaded (the render they need is cached per
+# worker and takes seconds), and rough CPU seconds per test function on the reference
+# machine, to start the heaviest work first (see BENCHMARKS.md, "The template suite").
+SCHEDULED_ALONE = frozenset({"test_rendered_suite", "test_rendered_suite_on_postgresql"})
+EXPECTED_SECONDS = {
+    "test_rendered_suite": 90.0,
+    "test_rendered_suite_on_postgresql": 90.0,
+    "test_mypy_strict": 30.0,
+    "test_database_outage_and_recovery": 10.0,
+}
+
+
+def _function_name(nodeid: str) -> str:
+    return nodeid.rpartition("::")[2].partition("[")[0]
+
+
+def scheduling_scope(nodeid: str) -> str:
+    """The unit of work a worker takes: a variant's tests together, heavy ones alone."""
+    match = VARIANT_IN_NODEID.search(nodeid)
+    if match is None or match.group(1) not in VARIANT_IDS:
+        return nodeid
+    if _function_name(nodeid) in SCHEDULED_ALONE:
+        return nodeid
+    return match.group(1)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Order the scopes heaviest first (longest-processing-time-first scheduling)."""
+    cost: dict[str, float] = {}
+    for item in items:
+        scope = scheduling_scope(item.nodeid)
+        cost[scope] = cost.get(scope, 0.0) + EXPECTED_SECONDS.get(_function_name(item.nodeid), 1.0)
+    first_seen = {scope: index for index, scope in enumerate(dict.fromkeys(cost))}
+    items.sort(
+        key=lambda item: (
+            -cost[scheduling_scope(item.nodeid)],
+            first_seen[scheduling_scope(item.nodeid)],
+        )
+    )
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """`--dist loadgroup` that groups by the variant in the test id.
+    """`--dist loadgroup` that schedules by `scheduling_scope`, in collection order.
 
     pytest-xdist 3.8 tags grouped tests by rewriting `item._nodeid`, which pytest 9.2
     no longer reads, so its `xdist_group` marks silently stop grouping. Scheduling
-    scopes by the `[variant-id]` parameter keeps each variant on one worker either way.
+    scopes by the `[variant-id]` parameter keeps each variant on one worker either way;
+    the order is `pytest_collection_modifyitems`'s (hence `--no-loadscope-reorder`).
     """
     if config.getvalue("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadScopeScheduling
 
-    class VariantScheduling(LoadScopeScheduling):
+    # xdist ships no type information: the base class is Any to mypy.
+    class VariantScheduling(LoadScopeScheduling):  # type: ignore[misc]
         def _split_scope(self, nodeid: str) -> str:
-            match = VARIANT_IN_NODEID.search(nodeid)
-            if match and match.group(1) in VARIANT_IDS:
-                return match.group(1)
-            return nodeid
+            return scheduling_scope(nodeid)
 
     return VariantScheduling(config, log)
 
@@ -128,7 +170,7 @@ def postgres_url() -> str:
     url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
     try:
         asyncio.run(_execute(_asyncpg_dsn(url), "SELECT 1"))
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - whatever fails, the server is not usable
         message = f"PostgreSQL at {url} is unreachable: {type(error).__name__}: {error}"
         if in_ci():
             pytest.fail(f"CI=true: {message}")
