@@ -167,9 +167,18 @@ def snapshot_template(destination: Path, root: Path = REPO_ROOT) -> Path:
 
 
 def render(
-    src: Path, dst: Path, data: Mapping[str, Any] | None = None, *, skip_tasks: bool = True
+    src: Path,
+    dst: Path,
+    data: Mapping[str, Any] | None = None,
+    *,
+    skip_tasks: bool = True,
+    vcs_ref: str | None = "HEAD",
 ) -> Path:
-    """Render the template at `src` into `dst` with Copier's API, non-interactively."""
+    """Render the template at `src` into `dst` with Copier's API, non-interactively.
+
+    `vcs_ref` picks the template's revision (`None`: its newest tag, as `copier copy`
+    without `--vcs-ref` does).
+    """
     from copier import run_copy  # imported late: `scripts/test` may run before it is installed
 
     with warnings.catch_warnings():
@@ -181,7 +190,7 @@ def render(
             defaults=True,
             unsafe=True,
             quiet=True,
-            vcs_ref="HEAD",
+            vcs_ref=vcs_ref,
             skip_tasks=skip_tasks,
         )
     return dst

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 import yaml
-from copier import VcsRef, run_copy, run_update
+from copier import VcsRef, run_update
 
 import template_support as support
 from template_support import git
@@ -49,10 +49,7 @@ def commit_all(repo: Path, message: str) -> None:
 
 def copy_project(template: Path, destination: Path, **data: Any) -> Path:
     """`copier copy --trust --defaults` from the template's newest tag, tasks included."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        run_copy(str(template), destination, data=data, defaults=True, unsafe=True, quiet=True)
-    return destination
+    return support.render(template, destination, data, skip_tasks=False, vcs_ref=None)
 
 
 def update_project(project: Path, **options: Any) -> None:
@@ -64,34 +61,12 @@ def update_project(project: Path, **options: Any) -> None:
 
 def render_fresh(template: Path, destination: Path, ref: str, **data: Any) -> Path:
     """A fresh render of `ref` without tasks, to compare an updated project with."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        run_copy(
-            str(template),
-            destination,
-            data=data,
-            defaults=True,
-            unsafe=True,
-            quiet=True,
-            vcs_ref=ref,
-            skip_tasks=True,
-        )
-    return destination
+    return support.render(template, destination, data, vcs_ref=ref)
 
 
 def tree(root: Path) -> dict[str, bytes]:
     """Every file under `root` by relative path, `.git` excluded."""
-    return {
-        path.relative_to(root).as_posix(): path.read_bytes()
-        for path in sorted(root.rglob("*"))
-        if path.is_file() and ".git" not in path.relative_to(root).parts
-    }
-
-
-def answers_of(project: Path) -> dict[str, Any]:
-    """`.copier-answers.yml` as data."""
-    loaded: dict[str, Any] = yaml.safe_load((project / ".copier-answers.yml").read_text())
-    return loaded
+    return {path.as_posix(): (root / path).read_bytes() for path in support.files_under(root)}
 
 
 def unresolved(project: Path) -> list[str]:
@@ -156,7 +131,7 @@ def updated(tmp_path_factory: pytest.TempPathFactory) -> UpdatedProject:
     """Render at v1, commit, edit as a user, release v2, `copier update --conflict rej`."""
     template = tag_template_v1(tmp_path_factory)
     project = copy_project(template, tmp_path_factory.mktemp("update-project") / "project")
-    answers_before = answers_of(project)
+    answers_before = support.load_answers(project)
     git("init", "-q", "-b", "main", cwd=project)
     commit_all(project, "rendered from Bastion v1")
     readme = project / "README.md"
@@ -180,7 +155,7 @@ def test_copy_records_v1(updated: UpdatedProject) -> None:
 
 def test_update_records_v2(updated: UpdatedProject) -> None:
     """After the update `.copier-answers.yml` names v2 and keeps every answer."""
-    after = answers_of(updated.project)
+    after = support.load_answers(updated.project)
     assert after["_commit"] == "v2", after
     unchanged = {k: v for k, v in updated.answers_before.items() if k not in TEMPLATE_METADATA}
     assert {k: after.get(k) for k in unchanged} == unchanged
@@ -267,8 +242,8 @@ def test_answer_change_equals_fresh_render(answer_changed: AnswerChanged) -> Non
     project.pop(".env")
     project.pop(USER_FILE.as_posix())
     project["README.md"] = project["README.md"].removesuffix(USER_SECTION.encode())
-    fresh_answers = answers_of(answer_changed.fresh)
-    project_answers = answers_of(answer_changed.project)
+    fresh_answers = support.load_answers(answer_changed.fresh)
+    project_answers = support.load_answers(answer_changed.project)
     for name in TEMPLATE_METADATA:
         fresh_answers.pop(name, None)
         project_answers.pop(name, None)
@@ -287,7 +262,7 @@ def test_answer_change_keeps_env_and_user_edits(
     project = answer_changed.project
     assert (project / ".env").read_bytes() == updated.env_before
     assert (project / "README.md").read_text(encoding="utf-8").endswith(USER_SECTION)
-    assert answers_of(project)["token_style"] == "opaque"
+    assert support.load_answers(project)["token_style"] == "opaque"
 
 
 def test_answer_change_deletes_old_files_even_when_edited(answer_changed: AnswerChanged) -> None:
@@ -316,7 +291,7 @@ def test_overlapping_edit_is_reported_as_a_conflict(
     problems = unresolved(project)
     assert "conflict markers: README.md" in problems, problems
     assert any(p.startswith("unmerged: ") and p.endswith("README.md") for p in problems), problems
-    assert answers_of(project)["_commit"] == "v2"
+    assert support.load_answers(project)["_commit"] == "v2"
 
 
 # ---------------------------------------------------------------------- migrations
@@ -381,7 +356,7 @@ def test_migration_runs_on_update_across_its_version(
 
     env_after = (project / ".env").read_text(encoding="utf-8")
     assert env_after == env_before.replace("\nEMAIL_BACKEND=", "\nMAIL_BACKEND=")
-    assert answers_of(project)["_commit"] == "v2"
+    assert support.load_answers(project)["_commit"] == "v2"
     assert unresolved(project) == []
 
 
@@ -466,12 +441,7 @@ class ReleaseUpdate:
 
 def copy_edit_update(template: Path, destination: Path, **data: Any) -> ReleaseUpdate:
     """Copy at the previous release (task included), commit, edit, update to the next."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        run_copy(
-            str(template), destination, data=data, defaults=True, unsafe=True, quiet=True,
-            vcs_ref=PREVIOUS_RELEASE,
-        )  # fmt: skip
+    support.render(template, destination, data, skip_tasks=False, vcs_ref=PREVIOUS_RELEASE)
     git("init", "-q", "-b", "main", cwd=destination)
     commit_all(destination, "rendered from Bastion 0.1.0")
     readme = destination / "README.md"
@@ -499,7 +469,7 @@ def env_values(text: str) -> dict[str, str]:
 def test_release_update_records_the_new_release(release_update_totp: ReleaseUpdate) -> None:
     """The project now names 0.2.0, got this release's fixes, and kept the user's edit."""
     project = release_update_totp.project
-    assert answers_of(project)["_commit"] == NEXT_RELEASE
+    assert support.load_answers(project)["_commit"] == NEXT_RELEASE
     assert (project / SOURCE_OF_DOCS_ROUTER).is_file()
     assert (project / "README.md").read_text(encoding="utf-8").endswith(USER_SECTION)
     assert unresolved(project) == []
@@ -537,7 +507,7 @@ def test_release_update_leaves_other_projects_env_alone(
         two_releases, tmp_path_factory.mktemp("release-none") / "p", mfa="none"
     )
     assert update.env_after == update.env_before
-    assert answers_of(update.project)["_commit"] == NEXT_RELEASE
+    assert support.load_answers(update.project)["_commit"] == NEXT_RELEASE
     assert unresolved(update.project) == []
 
 
