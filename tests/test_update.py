@@ -387,7 +387,7 @@ def test_real_migrations_are_version_gated() -> None:
 PREVIOUS_RELEASE = "v0.1.0"
 # The commit v0.1.0 tags, for a clone that did not bring the tag along.
 PREVIOUS_RELEASE_COMMIT = "ffd46de8e15c3c754f3f8419f124f0ad21c83543"
-NEXT_RELEASE = "v0.2.0"
+NEXT_RELEASE = "v0.3.0"
 SOURCE_OF_DOCS_ROUTER = Path("src/bastion_service/api/routers/docs.py")
 
 
@@ -415,7 +415,7 @@ def two_releases(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert archive.returncode == 0, archive.tail()
     shutil.unpack_archive(template.parent / "old.tar", template)
     git("init", "-q", "-b", "main", cwd=template)
-    commit_all(template, "Bastion 0.1.0")
+    commit_all(template, f"Bastion {PREVIOUS_RELEASE}")
     git("tag", PREVIOUS_RELEASE, cwd=template)
 
     current = support.snapshot_template(tmp_path_factory.mktemp("current") / "src")
@@ -425,7 +425,7 @@ def two_releases(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in support.working_tree_files(current):
         (template / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(current / name, template / name)
-    commit_all(template, "Bastion 0.2.0")
+    commit_all(template, f"Bastion {NEXT_RELEASE}")
     git("tag", NEXT_RELEASE, cwd=template)
     return template
 
@@ -443,7 +443,7 @@ def copy_edit_update(template: Path, destination: Path, **data: Any) -> ReleaseU
     """Copy at the previous release (task included), commit, edit, update to the next."""
     support.render(template, destination, data, skip_tasks=False, vcs_ref=PREVIOUS_RELEASE)
     git("init", "-q", "-b", "main", cwd=destination)
-    commit_all(destination, "rendered from Bastion 0.1.0")
+    commit_all(destination, f"rendered from Bastion {PREVIOUS_RELEASE}")
     readme = destination / "README.md"
     readme.write_text(readme.read_text(encoding="utf-8") + USER_SECTION, encoding="utf-8")
     commit_all(destination, "our notes")
@@ -456,7 +456,7 @@ def copy_edit_update(template: Path, destination: Path, **data: Any) -> ReleaseU
 def release_update_totp(
     two_releases: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> ReleaseUpdate:
-    """The default (TOTP) project through the 0.1.0 → 0.2.0 update."""
+    """The default (TOTP) project through the previous release → this tree update."""
     return copy_edit_update(two_releases, tmp_path_factory.mktemp("release-totp") / "p")
 
 
@@ -467,7 +467,7 @@ def env_values(text: str) -> dict[str, str]:
 
 
 def test_release_update_records_the_new_release(release_update_totp: ReleaseUpdate) -> None:
-    """The project now names 0.2.0, got this release's fixes, and kept the user's edit."""
+    """The project now names the next release, has this tree's fixes, and kept the user's edit."""
     project = release_update_totp.project
     assert support.load_answers(project)["_commit"] == NEXT_RELEASE
     assert (project / SOURCE_OF_DOCS_ROUTER).is_file()
