@@ -57,6 +57,9 @@ users = Table(
     Column("roles", JSON, nullable=False),
     Column("display_name", String(100), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # SHA-256 of the one verification link that may still verify this address (see
+    # `SqlUserStore.set_verification`); NULL once verified.
+    Column("verification_token_hash", String(64), nullable=True),
     # `list_page` walks users in (created_at, id) order, a page at a time.
     Index(None, "created_at", "id"),
 )
@@ -105,4 +108,13 @@ login_failures = Table(
     Column("key", String(64), primary_key=True),
     Column("count", Integer, nullable=False),
     Column("last_failure_at", UTCDateTime, nullable=False),
+)
+
+mail_quota = Table(
+    "mail_quota",
+    metadata,
+    # A keyed hash of (kind of mail, recipient, hour): no address is stored.
+    Column("key", String(64), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
 )

@@ -1,0 +1,82 @@
+"""The timing tests' harness: does a request about a known address answer later?
+
+What is timed is what a client waits for: from the call into the application to the
+last byte of the response body. Work done after that (a background task) is not
+counted, as no client can see it; httpx's ASGI transport waits for that work before
+it hands the response back, so a timer around `client.post` would count it.
+
+Requests go in pairs, known-first and unknown-first in turn, so a change of the
+machine's speed (another process, a frequency step) hits both sides alike. The
+statistic is a sign test: in how many pairs was the known address answered later?
+It needs no threshold in milliseconds, which no machine would share: on a busy CI
+machine the answer itself takes a few milliseconds and varies by as much, while work
+done before answering (a mail, a write) makes one side later in every pair. With no
+difference the count is Binomial(20, 1/2), outside `ALIKE` with probability 0.0004;
+a leak that stands out of the noise puts it there. Each pair uses fresh
+addresses, so no per-address state (a mail quota, a throttle) changes between samples.
+"""
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tests.conftest import PUBLIC_URL
+
+PAIRS = 20
+# The first pairs warm caches up (statement cache, connection pool) and are not counted.
+WARM_UP_PAIRS = 2
+# How many of the `PAIRS` may have the known address answered later, if nothing leaks.
+ALIKE = range(3, PAIRS - 2)
+
+Request = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
+
+
+class ResponseTimer:
+    """Outermost ASGI wrapper: seconds from the call to the end of the response body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.elapsed = 0.0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the application, noting when its last body message has been sent."""
+        started = time.perf_counter()
+
+        async def timed_send(message: Message) -> None:
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                self.elapsed = time.perf_counter() - started
+
+        await self.app(scope, receive, timed_send)
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """Paired response times, in seconds."""
+
+    known: list[float]
+    unknown: list[float]
+
+    @property
+    def known_later(self) -> int:
+        """In how many pairs the known address was answered later."""
+        return sum(k > u for k, u in zip(self.known, self.unknown, strict=True))
+
+
+async def compare(app: ASGIApp, known: Request, unknown: Request) -> Comparison:
+    """Time `PAIRS` interleaved pairs of requests; request `n` gets `n` for fresh addresses."""
+    timer = ResponseTimer(app)
+    samples: tuple[list[float], list[float]] = ([], [])
+    transport = httpx.ASGITransport(app=timer)
+    async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as client:
+        for number in range(WARM_UP_PAIRS + PAIRS):
+            order = ((0, known), (1, unknown)) if number % 2 else ((1, unknown), (0, known))
+            for side, request in order:
+                response = await request(client, number)
+                assert response.status_code == 202, response.text
+                if number >= WARM_UP_PAIRS:
+                    samples[side].append(timer.elapsed)
+    return Comparison(known=samples[0], unknown=samples[1])
