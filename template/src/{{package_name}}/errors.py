@@ -12,7 +12,8 @@ ServiceError
 ├── NotFound                no such resource, or not one the caller may see
 ├── InvalidCursor           a pagination cursor that is not ours
 ├── Conflict                the request contradicts the state (e.g. demoting yourself)
-└── CsrfRejected            unsafe cookie-authenticated request without CSRF proof
+├── CsrfRejected            unsafe cookie-authenticated request without CSRF proof
+└── StorageUnavailable      the database is unreachable, timing out or throttling (503)
 """
 
 
@@ -87,3 +88,15 @@ class Conflict(ServiceError):
 
 class CsrfRejected(ServiceError):
     """An unsafe request lacks valid proof that it came from our own client."""
+
+
+class StorageUnavailable(ServiceError):
+    """The database cannot answer now; `retry_after` seconds is a reasonable wait.
+
+    Each storage adapter says which of its driver's errors are outages (`is_outage`);
+    the message names the exception class for the log, and is never shown to clients.
+    """
+
+    def __init__(self, message: str = "storage unavailable", retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -42,14 +42,32 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class PathOnlyAccessFilter(logging.Filter):
+    """Cuts the query string out of uvicorn's own access log records.
+
+    `serve` turns that log off, but `uvicorn {package}.main:app` run by hand keeps it,
+    and it logs the path with its query string, where mailed links carry tokens.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's path argument; never drop the record."""
+        if isinstance(record.args, tuple) and len(record.args) == 5:
+            client, method, path, version, status = record.args
+            record.args = (client, method, str(path).partition("?")[0], version, status)
+        return True
+
+
 def configure_logging(level: str) -> None:
-    """Send every log record to standard error as JSON (idempotent)."""
+    """Send every log record to standard error as JSON (idempotent); no query strings."""
     root = logging.getLogger()
     root.setLevel(level)
     if not any(isinstance(handler.formatter, JsonFormatter) for handler in root.handlers):
         handler = logging.StreamHandler()
         handler.setFormatter(JsonFormatter())
         root.addHandler(handler)
+    uvicorn_access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(existing, PathOnlyAccessFilter) for existing in uvicorn_access.filters):
+        uvicorn_access.addFilter(PathOnlyAccessFilter())
 
 
 audit_logger = logging.getLogger("audit")

@@ -22,6 +22,7 @@ DESCRIPTIONS = {
     413: "Request body too large",
     415: "The body is not of the media type this route accepts",
     429: "Too many attempts: wait `Retry-After` seconds",
+    503: "The database is unavailable: retry after `Retry-After` seconds",
 }
 RETRY_AFTER = {
     "Retry-After": {
@@ -44,7 +45,7 @@ def error(status_code: int, description: str | None = None) -> Responses:
         "model": ErrorOut,
         "description": description or DESCRIPTIONS[status_code],
     }
-    if status_code == 429:
+    if status_code in {429, 503}:
         declaration["headers"] = RETRY_AFTER
     return {status_code: declaration}
 
@@ -57,8 +58,10 @@ def errors(*status_codes: int) -> Responses:
     return declared
 
 
-# Routes with a body: an unreadable body (400) or one of another media type (415)
-# never reaches the route.
-BODY_ERRORS = errors(400, 415)
-# Under `/auth/` bodies are also capped in size.
-AUTH_BODY_ERRORS = errors(400, 413, 415)
+# Routes with a body: an unreadable body (400), one over `MAX_BODY_BYTES` (413) or one
+# of another media type (415) never reaches the route.
+BODY_ERRORS = errors(400, 413, 415)
+# The routers under `/auth/` declare it on the router (every body is capped alike).
+AUTH_BODY_ERRORS = BODY_ERRORS
+# Every route that reads the database, declared once on the application.
+OUTAGE_ERRORS = errors(503)

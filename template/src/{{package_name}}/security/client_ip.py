@@ -45,3 +45,21 @@ def client_ip(peer: str | None, forwarded_for: str | None, trusted: tuple[Networ
         if not _is_trusted(hop, trusted):
             break
     return address
+
+
+def rate_limit_key(address: str, ipv6_prefix: int) -> str:
+    """What per-IP limits count: an IPv4 address, or the IPv6 network holding the address.
+
+    One IPv6 subscriber is routinely given a whole /64 (2^64 addresses), so keying by
+    the full address would give each of them an unlimited supply of fresh counters.
+    An IPv4-mapped IPv6 address (`::ffff:192.0.2.1`) counts as its IPv4 address.
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, ipv6_prefix), strict=False))
+    return str(ip)
