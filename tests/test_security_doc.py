@@ -47,7 +47,7 @@ def security_doc(rendered: Rendered) -> str:
     return (rendered.path / "SECURITY.md").read_text(encoding="utf-8")
 
 
-def test_functions(module: Path) -> frozenset[str]:
+def defined_tests(module: Path) -> frozenset[str]:
     """Names of the test functions a rendered test module defines (in classes too)."""
     tree = ast.parse(module.read_text(encoding="utf-8"))
     return frozenset(
@@ -63,7 +63,7 @@ def broken_references(text: str, project: Path) -> list[str]:
     broken = []
     for path, name in TEST_REFERENCE.findall(text):
         module = project / path
-        if not module.is_file() or name not in test_functions(module):
+        if not module.is_file() or name not in defined_tests(module):
             broken.append(f"{path}::{name}")
     return broken
 
