@@ -436,7 +436,7 @@ def pinned_versions(root: Path = REPO_ROOT) -> dict[str, str]:
     return {canonical_name(name): version for name, version in PIN_LINE.findall(block)}
 
 
-def _uv() -> str:
+def uv_executable() -> str:
     """uv beside this interpreter (`scripts/test` installs it there), else on PATH."""
     beside = Path(sys.executable).with_name("uv")
     found = str(beside) if beside.exists() else shutil.which("uv")
@@ -450,9 +450,9 @@ def _compile(requirements: list[str], constraints: list[str], scratch: Path) -> 
     (scratch / "in.txt").write_text("\n".join(requirements) + "\n", encoding="utf-8")
     (scratch / "constraints.txt").write_text("\n".join(constraints) + "\n", encoding="utf-8")
     result = run(
-        [_uv(), "pip", "compile", "--quiet", "--universal", "--python-version", PINS_PYTHON,
-         "--no-header", "--no-annotate", "--no-emit-index-url", "--no-emit-find-links",
-         "-c", "constraints.txt", "in.txt"],
+        [uv_executable(), "pip", "compile", "--quiet", "--universal",
+         "--python-version", PINS_PYTHON, "--no-header", "--no-annotate",
+         "--no-emit-index-url", "--no-emit-find-links", "-c", "constraints.txt", "in.txt"],
         cwd=scratch,
     )  # fmt: skip
     if result.returncode != 0:

@@ -297,7 +297,7 @@ def test_rendered_test_job_serves_what_the_tests_read(rendered: Rendered) -> Non
 
 @covering_variants
 def test_pre_commit_guards_against_update_leftovers(rendered: Rendered) -> None:
-    """pre-commit runs the locked ruff, refuses conflict markers outside merges, and refuses `.rej`."""
+    """pre-commit runs the locked ruff, refuses conflict markers outside merges and `.rej`."""
     config = yaml.safe_load((rendered.path / ".pre-commit-config.yaml").read_text())
     hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
     assert {"ruff-check", "ruff-format"} <= set(hooks)
