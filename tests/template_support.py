@@ -420,6 +420,8 @@ PINNED_PYPROJECT = Path("template/pyproject.toml.jinja")
 PINS_BEGIN = "    # tested pins: begin\n"
 PINS_END = "    # tested pins: end\n"
 PIN_LINE = re.compile(r'^\s*"([A-Za-z0-9][A-Za-z0-9._-]*)==([^";\s]+)",\s*$', re.MULTILINE)
+PINNED_DOCKERFILE = Path("template/Dockerfile.jinja")
+DOCKERFILE_UV = re.compile(r'"uv==[^"]+"')
 # The lowest Python a rendered project may ask for: pins must install there and above.
 PINS_PYTHON = "3.11"
 
@@ -482,6 +484,7 @@ def refresh_pins(root: Path = REPO_ROOT, *, keep_installed: bool = False) -> dic
     One universal resolution of every variant's dependencies together (so one test
     environment can hold them all), then each database's share of it: pins both
     databases use are written for every project, the rest under `{% if database %}`.
+    The Dockerfile's pinned uv moves to the newest release too.
     `keep_installed` resolves within the versions installed here instead of the newest.
     """
     with tempfile.TemporaryDirectory(prefix="bastion-pins-") as scratch_name:
@@ -511,6 +514,7 @@ def refresh_pins(root: Path = REPO_ROOT, *, keep_installed: bool = False) -> dic
         shares = {
             database: set(_compile(lines, pins, scratch)) for database, lines in by_database.items()
         }
+        uv_version = _compile(["uv"], installed, scratch)["uv"]
     sql, dynamodb = shares["sql"], shares["dynamodb"]
     block = (
         _pin_lines(versions, sql & dynamodb)
@@ -525,6 +529,10 @@ def refresh_pins(root: Path = REPO_ROOT, *, keep_installed: bool = False) -> dic
     head, rest = text.split(PINS_BEGIN, 1)
     tail = rest.split(PINS_END, 1)[1]
     path.write_text(head + PINS_BEGIN + block + PINS_END + tail, encoding="utf-8")
+    # The image's uv (installed from the index as a wheel) moves with the pins.
+    dockerfile = root / PINNED_DOCKERFILE
+    text = dockerfile.read_text(encoding="utf-8")
+    dockerfile.write_text(DOCKERFILE_UV.sub(f'"uv=={uv_version}"', text), encoding="utf-8")
     return versions
 
 
