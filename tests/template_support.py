@@ -399,8 +399,141 @@ def rendered_requirements(root: Path = REPO_ROOT) -> list[str]:
             pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
             project_table = pyproject.get("project", {})
             requirements.update(project_table.get("dependencies", []))
-            requirements.update(project_table.get("optional-dependencies", {}).get("dev", []))
+            requirements.update(development_requirements(pyproject))
     return sorted(requirements)
+
+
+def development_requirements(pyproject: Mapping[str, Any]) -> list[str]:
+    """The `dev` dependency group (PEP 735), or the `dev` extra of releases before 0.3.0."""
+    group = pyproject.get("dependency-groups", {}).get("dev")
+    if group is not None:
+        return [item for item in group if isinstance(item, str)]
+    return list(pyproject.get("project", {}).get("optional-dependencies", {}).get("dev", []))
+
+
+# ------------------------------------------------------------------ tested pins
+
+# The rendered pyproject's `[tool.uv] constraint-dependencies` hold, between these two
+# lines, the exact versions the template's suite ran with (names and versions only: no
+# index address). `scripts/refresh-pins` rewrites them; `scripts/test` installs them.
+PINNED_PYPROJECT = Path("template/pyproject.toml.jinja")
+PINS_BEGIN = "    # tested pins: begin\n"
+PINS_END = "    # tested pins: end\n"
+PIN_LINE = re.compile(r'^\s*"([A-Za-z0-9][A-Za-z0-9._-]*)==([^";\s]+)",\s*$', re.MULTILINE)
+PINNED_DOCKERFILE = Path("template/Dockerfile.jinja")
+DOCKERFILE_UV = re.compile(r'"uv==[^"]+"')
+# The lowest Python a rendered project may ask for: pins must install there and above.
+PINS_PYTHON = "3.11"
+
+
+def canonical_name(name: str) -> str:
+    """A distribution name as PEP 503 compares it (`Foo_Bar` == `foo-bar`)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def pinned_versions(root: Path = REPO_ROOT) -> dict[str, str]:
+    """Every pin in the template (all databases), by canonical name."""
+    text = (root / PINNED_PYPROJECT).read_text(encoding="utf-8")
+    block = text.split(PINS_BEGIN, 1)[1].split(PINS_END, 1)[0]
+    return {canonical_name(name): version for name, version in PIN_LINE.findall(block)}
+
+
+def uv_executable() -> str:
+    """uv beside this interpreter (`scripts/test` installs it there), else on PATH."""
+    beside = Path(sys.executable).with_name("uv")
+    found = str(beside) if beside.exists() else shutil.which("uv")
+    if found is None:
+        raise RuntimeError("uv is needed: install it (scripts/test puts it in .venv)")
+    return found
+
+
+def _compile(requirements: list[str], constraints: list[str], scratch: Path) -> dict[str, str]:
+    """`uv pip compile --universal` of `requirements`: canonical name -> exact version."""
+    (scratch / "in.txt").write_text("\n".join(requirements) + "\n", encoding="utf-8")
+    (scratch / "constraints.txt").write_text("\n".join(constraints) + "\n", encoding="utf-8")
+    result = run(
+        [uv_executable(), "pip", "compile", "--quiet", "--universal",
+         "--python-version", PINS_PYTHON, "--no-header", "--no-annotate",
+         "--no-emit-index-url", "--no-emit-find-links", "-c", "constraints.txt", "in.txt"],
+        cwd=scratch,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise RuntimeError(result.tail())
+    versions: dict[str, str] = {}
+    for line in result.output.splitlines():
+        requirement = line.split(";", 1)[0].strip()
+        if not requirement or requirement.startswith(("#", "-")):
+            continue
+        name, separator, version = requirement.partition("==")
+        if not separator:
+            raise RuntimeError(f"not an exact pin: {line!r}")
+        name = canonical_name(name.split("[", 1)[0])
+        if versions.get(name, version) != version:
+            raise RuntimeError(f"{name} resolves to two versions (a fork by marker): {line!r}")
+        versions[name] = version
+    return versions
+
+
+def _pin_lines(versions: Mapping[str, str], names: set[str]) -> str:
+    return "".join(f'    "{name}=={versions[name]}",\n' for name in sorted(names))
+
+
+def refresh_pins(root: Path = REPO_ROOT, *, keep_installed: bool = False) -> dict[str, str]:
+    """Resolve the rendered dependencies afresh and write the pins into the template.
+
+    One universal resolution of every variant's dependencies together (so one test
+    environment can hold them all), then each database's share of it: pins both
+    databases use are written for every project, the rest under `{% if database %}`.
+    The Dockerfile's pinned uv moves to the newest release too.
+    `keep_installed` resolves within the versions installed here instead of the newest.
+    """
+    with tempfile.TemporaryDirectory(prefix="bastion-pins-") as scratch_name:
+        scratch = Path(scratch_name)
+        src = snapshot_template(scratch / "template", root)
+        by_database: dict[str, list[str]] = {}
+        for database in matrix_questions(copier_config(root))["database"]:
+            # JWT and TOTP bring every optional dependency a project of this database has.
+            answers = {"database": database, "token_style": "jwt", "mfa": "totp"}
+            project = render(src, scratch / f"project-{database}", answers)
+            pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+            by_database[database] = [
+                *pyproject["project"]["dependencies"],
+                *development_requirements(pyproject),
+            ]
+        installed = []
+        if keep_installed:
+            from importlib.metadata import distributions
+
+            installed = sorted(
+                f"{distribution.metadata['Name']}=={distribution.version}"
+                for distribution in distributions()
+            )
+        union = sorted({line for lines in by_database.values() for line in lines})
+        versions = _compile(union, installed, scratch)
+        pins = [f"{name}=={version}" for name, version in sorted(versions.items())]
+        shares = {
+            database: set(_compile(lines, pins, scratch)) for database, lines in by_database.items()
+        }
+        uv_version = _compile(["uv"], installed, scratch)["uv"]
+    sql, dynamodb = shares["sql"], shares["dynamodb"]
+    block = (
+        _pin_lines(versions, sql & dynamodb)
+        + "{%- if database == 'sql' %}\n"
+        + _pin_lines(versions, sql - dynamodb)
+        + "{%- else %}\n"
+        + _pin_lines(versions, dynamodb - sql)
+        + "{%- endif %}\n"
+    )
+    path = root / PINNED_PYPROJECT
+    text = path.read_text(encoding="utf-8")
+    head, rest = text.split(PINS_BEGIN, 1)
+    tail = rest.split(PINS_END, 1)[1]
+    path.write_text(head + PINS_BEGIN + block + PINS_END + tail, encoding="utf-8")
+    # The image's uv (installed from the index as a wheel) moves with the pins.
+    dockerfile = root / PINNED_DOCKERFILE
+    text = dockerfile.read_text(encoding="utf-8")
+    dockerfile.write_text(DOCKERFILE_UV.sub(f'"uv=={uv_version}"', text), encoding="utf-8")
+    return versions
 
 
 def _dependency_sources_key(root: Path) -> str:
@@ -413,11 +546,16 @@ def _dependency_sources_key(root: Path) -> str:
     return digest.hexdigest()
 
 
-def _satisfied(requirements: list[str]) -> bool:
-    from importlib.metadata import PackageNotFoundError, version
+def _satisfied(requirements: list[str], pins: Mapping[str, str]) -> bool:
+    from importlib.metadata import PackageNotFoundError, distributions, version
 
     from packaging.requirements import Requirement
 
+    # Pins apply to what is installed (some are for other platforms only).
+    for distribution in distributions():
+        pinned = pins.get(canonical_name(distribution.metadata["Name"]))
+        if pinned is not None and distribution.version != pinned:
+            return False
     for line in requirements:
         requirement = Requirement(line)
         try:
@@ -437,7 +575,8 @@ def install_rendered_dependencies(root: Path = REPO_ROOT) -> None:
         recorded = json.loads(stamp.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         recorded = {}
-    if recorded.get("key") == key and _satisfied(recorded.get("requirements", [])):
+    pins = pinned_versions(root)
+    if recorded.get("key") == key and _satisfied(recorded.get("requirements", []), pins):
         return
     requirements = rendered_requirements(root)
     print("Installing the rendered projects' dependencies:", " ".join(requirements), flush=True)
@@ -448,15 +587,25 @@ def install_rendered_dependencies(root: Path = REPO_ROOT) -> None:
         if uv.exists()
         else [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     )
-    subprocess.run([*installer, *requirements], check=True)
+    # Exactly the pinned versions: the suite tests what a fresh copy locks.
+    with tempfile.TemporaryDirectory(prefix="bastion-pins-") as scratch:
+        constraints = Path(scratch) / "constraints.txt"
+        constraints.write_text(
+            "".join(f"{name}=={version}\n" for name, version in sorted(pins.items())),
+            encoding="utf-8",
+        )
+        subprocess.run([*installer, "-c", str(constraints), *requirements], check=True)
     stamp.write_text(json.dumps({"key": key, "requirements": requirements}), encoding="utf-8")
 
 
 def main(argv: list[str]) -> int:
-    """`install-rendered-deps` | `requirements` | `variants`."""
+    """`install-rendered-deps` | `refresh-pins [--keep-installed]` | `requirements` | `variants`."""
     command = argv[0] if argv else ""
     if command == "install-rendered-deps":
         install_rendered_dependencies()
+    elif command == "refresh-pins":
+        versions = refresh_pins(keep_installed="--keep-installed" in argv[1:])
+        print(f"{len(versions)} pins written to {PINNED_PYPROJECT}")
     elif command == "requirements":
         print("\n".join(rendered_requirements()))
     elif command == "variants":

@@ -166,6 +166,45 @@ def test_dockerfile_matches_the_project(rendered: Rendered) -> None:
     assert '"/ready"' in source
 
 
+UV_FROM_THE_INDEX = re.compile(r'^pip install --no-cache-dir "uv==\d+\.\d+\.\d+"$')
+
+
+def _index_of(instructions: list[tuple[str, str]], keyword: str, needle: str) -> int:
+    found = [i for i, (k, a) in enumerate(instructions) if k == keyword and needle in a]
+    assert len(found) == 1, f"expected one {keyword} with {needle!r}: {instructions}"
+    return found[0]
+
+
+@covering_variants
+def test_image_installs_exactly_the_lock(rendered: Rendered) -> None:
+    """The builder installs uv as a pinned wheel from the package index (no binary from
+    elsewhere), then the locked dependencies without dev tools in a layer of their own
+    before the project's code, with compiled bytecode, into the venv the runtime copies."""
+    text = (rendered.path / "Dockerfile").read_text(encoding="utf-8")
+    instructions = dockerfile_instructions(text)
+    runtime = [i for i, (keyword, _) in enumerate(instructions) if keyword == "FROM"][1]
+    builder = instructions[:runtime]
+    assert any(UV_FROM_THE_INDEX.match(a) for k, a in builder if k == "RUN"), builder
+    assert not any(k == "ADD" or (k == "COPY" and "--from=" in a) for k, a in builder), builder
+    lock = _index_of(builder, "COPY", "uv.lock")
+    dependencies = _index_of(builder, "RUN", "uv sync --locked --no-dev --no-install-project")
+    code = _index_of(builder, "COPY", "src")
+    project = _index_of(builder, "RUN", "uv sync --locked --no-dev --no-editable")
+    assert lock < dependencies < code < project
+    assert "src" not in builder[lock][1], "the code would invalidate the dependency layer"
+    env = {
+        part.split("=", 1)[0]: part.split("=", 1)[1]
+        for keyword, arguments in builder
+        if keyword == "ENV"
+        for part in shlex.split(arguments)
+        if "=" in part
+    }
+    assert env["UV_COMPILE_BYTECODE"] == "1", "the read-only runtime cannot write bytecode"
+    assert env["UV_PYTHON_DOWNLOADS"] == "never", "the image's own Python, not a download"
+    assert env["UV_PROJECT_ENVIRONMENT"] == "/opt/venv"
+    assert ("COPY", "--from=builder /opt/venv /opt/venv") in instructions[runtime:]
+
+
 @covering_variants
 def test_dockerfile_passes_hadolint(rendered: Rendered) -> None:
     """hadolint (the Dockerfile linter) reports nothing."""

@@ -192,10 +192,12 @@ def test_no_conflicts_left(updated: UpdatedProject) -> None:
 def test_update_equals_fresh_render_plus_user_edits(
     updated: UpdatedProject, tmp_path: Path
 ) -> None:
-    """The updated tree is a fresh v2 render plus exactly the user's edits (and `.env`)."""
+    """The updated tree is a fresh v2 render plus exactly the user's edits (and what the
+    copy tasks wrote: `.env`, and `uv.lock`, which an update leaves to `uv lock`)."""
     fresh = tree(render_fresh(updated.template, tmp_path / "fresh", "v2"))
     project = tree(updated.project)
     assert project.pop(".env") == updated.env_before
+    assert b"[[package]]" in project.pop("uv.lock")
     assert project.pop(USER_FILE.as_posix()) == USER_FILE_TEXT.encode()
     assert project["README.md"] == fresh["README.md"] + USER_SECTION.encode()
     project["README.md"] = fresh["README.md"]
@@ -240,6 +242,7 @@ def test_answer_change_equals_fresh_render(answer_changed: AnswerChanged) -> Non
     """Changing an answer by update gives a fresh render with that answer, plus user edits."""
     fresh, project = tree(answer_changed.fresh), tree(answer_changed.project)
     project.pop(".env")
+    project.pop("uv.lock")  # the copy task's; `uv lock` brings it to the new answer
     project.pop(USER_FILE.as_posix())
     project["README.md"] = project["README.md"].removesuffix(USER_SECTION.encode())
     fresh_answers = support.load_answers(answer_changed.fresh)

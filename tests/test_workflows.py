@@ -223,16 +223,52 @@ def test_rendered_workflow_follows_the_rules(rendered: Rendered) -> None:
 
 @covering_variants
 def test_rendered_workflow_has_lint_test_and_security_jobs(rendered: Rendered) -> None:
-    """Lint runs ruff and mypy, test runs pytest, security runs bandit and pip-audit."""
+    """Lint runs ruff and mypy, test runs pytest, both from `uv sync --locked`; security runs
+    bandit and pip-audit over the exported lock; uv (cached) on the project's Python."""
     jobs = load_workflow(rendered.path / RENDERED_WORKFLOW)["jobs"]
     commands = {name: [str(s.get("run", "")) for s in job["steps"]] for name, job in jobs.items()}
-    assert {"ruff check .", "ruff format --check .", "mypy"} <= set(commands["lint"])
-    assert "pytest" in commands["test"]
-    assert "bandit -r src -ll" in commands["security"]
-    assert any(command.startswith("pip-audit") for command in commands["security"])
-    for job in jobs.values():
-        setup = next(s for s in job["steps"] if "setup-python" in str(s.get("uses", "")))
+    locked = "uv run --locked "
+    assert {f"{locked}ruff check .", f"{locked}ruff format --check .", f"{locked}mypy"} <= set(
+        commands["lint"]
+    )
+    assert f"{locked}pytest" in commands["test"]
+    for name in ("lint", "test"):
+        assert commands[name].index("uv sync --locked") < len(commands[name]) - 1, name
+    assert "uvx bandit -r src -ll" in commands["security"]
+    (export,) = [c for c in commands["security"] if c.startswith("uv export --locked")]
+    audited = export.split(" -o ", 1)[1]
+    assert "--no-hashes" in export
+    (audit,) = [c for c in commands["security"] if "pip-audit" in c]
+    assert f"-r {audited}" in audit
+    assert "--no-deps" in audit, "pip-audit must audit the locked versions, not re-resolve"
+    for name, job in jobs.items():
+        assert not any("pip install" in command for command in commands[name]), name
+        setup = next(s for s in job["steps"] if "astral-sh/setup-uv" in str(s.get("uses", "")))
         assert setup["with"]["python-version"] == rendered.answers["python_version"]
+        assert setup["with"]["enable-cache"] is True
+        assert setup["with"]["cache-dependency-glob"] == "uv.lock"
+
+
+DEPENDABOT = Path(".github/dependabot.yml")
+
+
+@covering_variants
+def test_rendered_dependabot_config_is_valid_and_complete(rendered: Rendered) -> None:
+    """dependabot.yml passes its schema and zizmor, and updates the actions, uv.lock and
+    the base image, each with a cooldown."""
+    path = rendered.path / DEPENDABOT
+    result = run_tool(
+        "check-jsonschema", "--builtin-schema", "vendor.dependabot", str(path), cwd=rendered.path
+    )
+    assert result.returncode == 0, result.tail()
+    result = zizmor("--collect=dependabot", "--", str(rendered.path), cwd=rendered.path)
+    assert result.returncode == 0, result.tail()
+    updates = yaml.safe_load(path.read_text(encoding="utf-8"))["updates"]
+    by_ecosystem = {update["package-ecosystem"]: update for update in updates}
+    assert set(by_ecosystem) == {"github-actions", "uv", "docker"}
+    for ecosystem, update in by_ecosystem.items():
+        assert update["directory"] == "/", ecosystem
+        assert update["cooldown"]["default-days"] >= 1, ecosystem
 
 
 @covering_variants
@@ -261,10 +297,12 @@ def test_rendered_test_job_serves_what_the_tests_read(rendered: Rendered) -> Non
 
 @covering_variants
 def test_pre_commit_guards_against_update_leftovers(rendered: Rendered) -> None:
-    """pre-commit runs ruff, refuses conflict markers outside merges, and refuses `.rej`."""
+    """pre-commit runs the locked ruff, refuses conflict markers outside merges and `.rej`."""
     config = yaml.safe_load((rendered.path / ".pre-commit-config.yaml").read_text())
     hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
     assert {"ruff-check", "ruff-format"} <= set(hooks)
+    for ruff in ("ruff-check", "ruff-format"):  # the locked ruff, as CI runs it
+        assert hooks[ruff]["entry"].startswith("uv run --locked ruff "), hooks[ruff]
     assert "--assume-in-merge" in hooks["check-merge-conflict"].get("args", [])
     (reject,) = [hook for hook in hooks.values() if hook.get("language") == "fail"]
     assert re.search(reject["files"], "src/app/main.py.rej")
@@ -298,5 +336,5 @@ def test_both_workflows_pin_each_action_to_one_release(rendered: Rendered) -> No
             if match:
                 comment = line.split("#", 1)[1].strip()
                 pins.setdefault(match.group(1), set()).add((match.group(2), comment))
-    assert {"actions/checkout", "actions/setup-python"} <= set(pins), pins
+    assert {"actions/checkout", "actions/setup-python", "astral-sh/setup-uv"} <= set(pins), pins
     assert {action: len(found) for action, found in pins.items()} == dict.fromkeys(pins, 1), pins
