@@ -5,7 +5,7 @@ its own: SQL variants on a private PostgreSQL cluster (initdb and pg_ctl in a sc
 folder, on a port of its own, never the shared server that other tests use),
 DynamoDB variants on a moto server. A user signs in; then the database is stopped.
 While it is down the service must stay up, answer 503 on `/health/ready`, answer
-everything that needs the database with a generic JSON 503 or 500 (no traceback, no
+everything that needs the database with a generic JSON 503 and Retry-After (no traceback, no
 exception names, no SQL) and never accept a credential it could not check against
 its session store. When the database is back, the same process must become ready
 again, without a restart, within a bounded time.
