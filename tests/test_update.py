@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import sqlite3
 import sys
 import textwrap
 import warnings
@@ -273,6 +274,37 @@ def test_answer_change_deletes_old_files_even_when_edited(answer_changed: Answer
     project, edited = answer_changed.project, answer_changed.edited_old_file
     assert not (project / edited).exists()
     assert git("show", f"HEAD:{edited}", cwd=project).endswith(USER_LINE)
+
+
+def test_turning_mfa_on_migrates_a_database_the_project_already_has(
+    template_src: Path, tmp_path: Path
+) -> None:
+    """A SQL database migrated without MFA gets the MFA tables once the answer is `totp`.
+
+    The MFA tables are a branch of the migration history of their own, so a database
+    already at the newest common migration still gets them (`migrate` upgrades to
+    every head).
+    """
+    database = tmp_path / "service.db"
+    for mfa in ("none", "totp"):
+        project = support.render(
+            template_src, tmp_path / mfa, {"database": "sql", "token_style": "jwt", "mfa": mfa}
+        )
+        package = support.load_answers(project)["package_name"]
+        result = support.run(
+            [sys.executable, "-m", package, "migrate"],
+            cwd=tmp_path,
+            env=support.clean_environment(
+                PYTHONPATH=str(project / "src"),
+                ENVIRONMENT="development",
+                DATABASE_URL=f"sqlite+aiosqlite:///{database}",
+            ),
+            timeout=120,
+        )
+        assert result.returncode == 0, result.tail()
+    with sqlite3.connect(database) as connection:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    assert {"mfa_enrollments", "mail_quota", "users"} <= tables, sorted(tables)
 
 
 def test_overlapping_edit_is_reported_as_a_conflict(
