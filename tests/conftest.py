@@ -34,7 +34,7 @@ VARIANT_IN_NODEID = re.compile(r"\[([^\[\]]+)\](?:@[^\]]*)?$")
 SCHEDULED_ALONE = frozenset({"test_rendered_suite", "test_rendered_suite_on_postgresql"})
 EXPECTED_SECONDS = {
     "test_rendered_suite": 200.0,
-    "test_rendered_suite_on_postgresql": 60.0,
+    "test_rendered_suite_on_postgresql": 120.0,
     "test_mypy_strict": 30.0,
     "test_database_outage_and_recovery": 10.0,
 }
