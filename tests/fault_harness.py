@@ -45,6 +45,7 @@ CHEAP_ARGON2 = {"ARGON2_TIME_COST": "1", "ARGON2_MEMORY_COST": "1024", "ARGON2_P
 REQUEST_TIMEOUT_SECONDS = 20
 START_TIMEOUT_SECONDS = 60
 RECOVERY_TIMEOUT_SECONDS = 30
+MAIL_TIMEOUT_SECONDS = 10
 POSTGRES_USER = "bastion"
 # What an error answer must not reveal: tracebacks, exception class names, drivers, SQL.
 LEAK = re.compile(
@@ -355,18 +356,28 @@ class Client:
             pytest.fail(f"{method} {path} hung for {REQUEST_TIMEOUT_SECONDS} s")
 
     def verification_token(self, address: str) -> str:
-        """The token in the newest verification message sent to `address`."""
-        messages = []
-        for path in self.service.mail_dir.glob("*.eml"):
-            message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-            if message["To"] == address:
-                messages.append((path.stat().st_mtime, message))
+        """The token in the newest verification message sent to `address`.
+
+        The service sends account mail after its answer, so the message may still be on
+        its way when the answer arrives: wait for it, up to `MAIL_TIMEOUT_SECONDS`.
+        """
+        deadline = time.monotonic() + MAIL_TIMEOUT_SECONDS
+        while not (messages := self._messages_to(address)) and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert messages, f"no message to {address} in {self.service.mail_dir}"
         body = max(messages, key=lambda pair: pair[0])[1].get_body(("plain",))
         assert body is not None
         match = VERIFY_TOKEN.search(body.get_content())
         assert match, body.get_content()
         return match.group(1)
+
+    def _messages_to(self, address: str) -> list[tuple[float, email.message.EmailMessage]]:
+        messages = []
+        for path in self.service.mail_dir.glob("*.eml"):
+            message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+            if message["To"] == address:
+                messages.append((path.stat().st_mtime, message))
+        return messages
 
     def register(self, address: str) -> httpx.Response:
         """`POST /auth/register`."""
