@@ -4,11 +4,23 @@ import ipaddress
 from collections.abc import Iterable
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# The widest public networks TRUSTED_PROXIES may name: the blocks IANA allocates to
+# regional registries. No operator's proxies span more.
+MIN_PROXY_PREFIX = {4: 8, 6: 12}
+_IPV4_MAPPED = ipaddress.ip_network("::ffff:0:0/96")
 
 
 def parse_networks(entries: Iterable[str]) -> tuple[Network, ...]:
     """Networks from addresses or CIDR strings (`10.0.0.1`, `10.0.0.0/8`)."""
     return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
+def too_wide_for_proxies(network: Network) -> bool:
+    """Whether `network` spans more of the internet than any operator's proxies do."""
+    if network.version == 6 and network.overlaps(_IPV4_MAPPED):
+        # A dual-stack socket sees IPv4 clients as ::ffff:a.b.c.d: judge that part as IPv4.
+        return network.prefixlen < _IPV4_MAPPED.prefixlen + MIN_PROXY_PREFIX[4]
+    return network.prefixlen < MIN_PROXY_PREFIX[network.version] and not network.is_private
 
 
 def _is_address(text: str) -> bool:
