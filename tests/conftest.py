@@ -30,11 +30,14 @@ VARIANT_IN_NODEID = re.compile(r"\[([^\[\]]+)\](?:@[^\]]*)?$")
 # Tests heavy enough to be scheduled on their own instead of with the rest of their
 # variant, so the two workers stay evenly loaded (the render they need is cached per
 # worker and takes seconds), and rough CPU seconds per test function on the reference
-# machine, to start the heaviest work first (see BENCHMARKS.md, "The template suite").
+# machine, to start the heaviest work first (BENCHMARKS.md, section 5). A DynamoDB
+# suite costs about twice a SQL one (moto's server answers every store call in Python),
+# so `function[database]` entries come first.
 SCHEDULED_ALONE = frozenset({"test_rendered_suite", "test_rendered_suite_on_postgresql"})
 EXPECTED_SECONDS = {
-    "test_rendered_suite": 200.0,
-    "test_rendered_suite_on_postgresql": 120.0,
+    "test_rendered_suite[dynamodb]": 110.0,
+    "test_rendered_suite": 55.0,
+    "test_rendered_suite_on_postgresql": 35.0,
     "test_mypy_strict": 30.0,
     "test_database_outage_and_recovery": 10.0,
 }
@@ -42,6 +45,14 @@ EXPECTED_SECONDS = {
 
 def _function_name(nodeid: str) -> str:
     return nodeid.rpartition("::")[2].partition("[")[0]
+
+
+def expected_seconds(nodeid: str) -> float:
+    """The test's rough cost: by function and database, else by function, else 1 s."""
+    function = _function_name(nodeid)
+    match = VARIANT_IN_NODEID.search(nodeid)
+    database = match.group(1).partition("-")[0] if match else ""
+    return EXPECTED_SECONDS.get(f"{function}[{database}]", EXPECTED_SECONDS.get(function, 1.0))
 
 
 def scheduling_scope(nodeid: str) -> str:
@@ -59,7 +70,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     cost: dict[str, float] = {}
     for item in items:
         scope = scheduling_scope(item.nodeid)
-        cost[scope] = cost.get(scope, 0.0) + EXPECTED_SECONDS.get(_function_name(item.nodeid), 1.0)
+        cost[scope] = cost.get(scope, 0.0) + expected_seconds(item.nodeid)
     first_seen = {scope: index for index, scope in enumerate(dict.fromkeys(cost))}
     items.sort(
         key=lambda item: (

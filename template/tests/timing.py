@@ -66,8 +66,13 @@ class Comparison:
         return sum(k > u for k, u in zip(self.known, self.unknown, strict=True))
 
 
-async def compare(app: ASGIApp, known: Request, unknown: Request) -> Comparison:
-    """Time `PAIRS` interleaved pairs of requests; request `n` gets `n` for fresh addresses."""
+async def compare(
+    app: ASGIApp, known: Request, unknown: Request, *, status: int = 202
+) -> Comparison:
+    """Time `PAIRS` interleaved pairs of requests; request `n` gets `n` for fresh addresses.
+
+    Every request must be answered with `status`.
+    """
     timer = ResponseTimer(app)
     samples: tuple[list[float], list[float]] = ([], [])
     transport = httpx.ASGITransport(app=timer)
@@ -76,7 +81,7 @@ async def compare(app: ASGIApp, known: Request, unknown: Request) -> Comparison:
             order = ((0, known), (1, unknown)) if number % 2 else ((1, unknown), (0, known))
             for side, request in order:
                 response = await request(client, number)
-                assert response.status_code == 202, response.text
+                assert response.status_code == status, response.text
                 if number >= WARM_UP_PAIRS:
                     samples[side].append(timer.elapsed)
     return Comparison(known=samples[0], unknown=samples[1])
