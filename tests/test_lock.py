@@ -132,7 +132,7 @@ def test_locked_sync_installs_the_runtime_without_dev_tools(
         if version
     }
     locked = locked_versions(project)
-    assert {"fastapi", "sqlalchemy", "argon2-cffi"} <= set(installed), sorted(installed)
+    assert {"fastapi", "sqlalchemy", "argon2-cffi", "httpx"} <= set(installed), sorted(installed)
     assert {name: locked.get(name) for name in installed} == installed
     assert {"pytest", "ruff", "mypy", "schemathesis"}.isdisjoint(installed), sorted(installed)
 

@@ -13,6 +13,7 @@ ServiceError
 ├── InvalidCursor           a pagination cursor that is not ours
 ├── Conflict                the request contradicts the state (e.g. demoting yourself)
 ├── CsrfRejected            unsafe cookie-authenticated request without CSRF proof
+├── BreachCheckUnavailable  the breached-password service did not answer (503 if refused)
 └── StorageUnavailable      the database is unreachable, timing out or throttling (503)
 """
 
@@ -88,6 +89,19 @@ class Conflict(ServiceError):
 
 class CsrfRejected(ServiceError):
     """An unsafe request lacks valid proof that it came from our own client."""
+
+
+class BreachCheckUnavailable(ServiceError):
+    """The breached-password range could not be read; `reason` is for the log only.
+
+    Under `BREACHED_PASSWORD_ON_ERROR=refuse` the password is not set and the client
+    gets 503; under `accept` the service logs it and goes on without the check.
+    """
+
+    def __init__(self, reason: str, retry_after: int = 30) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
 
 
 class StorageUnavailable(ServiceError):

@@ -79,7 +79,9 @@ def audit(event: str, outcome: str, **context: object) -> None:
     `context` holds identifiers only (user id, session id, ...), never a password,
     token, cookie, code or e-mail address.
     """
-    level = logging.WARNING if outcome in {"denied", "blocked", "reuse"} else logging.INFO
+    # "unchecked": a protection was skipped because its service failed (e.g. breach lookup).
+    warning = {"denied", "blocked", "reuse", "unchecked"}
+    level = logging.WARNING if outcome in warning else logging.INFO
     # Stamped now, so the record keeps them even if it is formatted outside the request.
     request = {"request_id": request_id_var.get(), "ip": client_ip_var.get()}
     audit_logger.log(level, event, extra={"event": event, "outcome": outcome, **request, **context})

@@ -22,7 +22,10 @@ DESCRIPTIONS = {
     413: "Request body too large",
     415: "The body is not of the media type this route accepts",
     429: "Too many attempts: wait `Retry-After` seconds",
-    503: "The database is unavailable: retry after `Retry-After` seconds",
+    503: (
+        "The database (or, setting a password, the breached-password check) is unavailable: "
+        "retry after `Retry-After` seconds"
+    ),
 }
 RETRY_AFTER = {
     "Retry-After": {
