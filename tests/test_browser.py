@@ -4,9 +4,9 @@ One variant per token style: the service is started for real (uvicorn in a subpr
 mail written to files), and Debian's Chromium, driven by Playwright, opens the mailed
 links and Swagger UI. Every test fails on a console error or a failed request.
 
-Chromium is `/usr/bin/chromium` (`apt-get install chromium`, which `.ci/run` does);
-Playwright's own browser downloads are never used. Without Chromium or Playwright the
-tests skip, except on CI, where they fail.
+Chromium is `/usr/bin/chromium` (`apt-get install chromium`, which `.ci/run` does) or
+`CHROMIUM_PATH`; Playwright's own browser downloads are never used. Without Chromium
+or Playwright the tests skip, except on CI, where they fail.
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ from variant_marks import variant_params
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Request, Response
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's package; `CHROMIUM_PATH` names another system build (GitHub's Ubuntu runners
+# have Google Chrome at /usr/bin/google-chrome and no Chromium outside a snap).
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -107,6 +109,14 @@ class Service:
             reply = client.post("/auth/verify-email", json={"token": token})
             assert reply.status_code == 200, reply.text
 
+    def reset_link(self, address: str) -> str:
+        """A verified account at `address`, and the link of its password-reset mail."""
+        self.verified_account(address)
+        with self.api() as client:
+            reply = client.post("/auth/password/forgot", json={"email": address})
+            assert reply.status_code == 202, reply.text
+        return self.new_link("/reset-password")
+
 
 def _wait_until_listening(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
@@ -175,7 +185,7 @@ def start_service(
 def browser() -> Iterator[Browser]:
     """Debian's headless Chromium, launched once per session."""
     if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: apt-get install chromium"
+        message = f"{CHROMIUM} is missing: apt-get install chromium (or set CHROMIUM_PATH)"
         if _in_ci():
             pytest.fail(message)
         pytest.skip(message)
@@ -198,9 +208,21 @@ class Watched:
     page: Page
     problems: list[str]
 
-    def assert_clean(self) -> None:
-        """No console error, no failed request, no uncaught exception."""
-        assert self.problems == [], "\n".join(self.problems)
+    def assert_clean(self, *, refused: tuple[int, str] | None = None) -> None:
+        """No console error, no failed request, no uncaught exception.
+
+        `refused` (status, URL) is one refusal the test provoked on purpose: Chromium
+        reports the answer as a failed resource, and nothing else may show up with it.
+        """
+        unexpected = [
+            problem
+            for problem in self.problems
+            if refused is None or not (str(refused[0]) in problem and refused[1] in problem)
+        ]
+        assert unexpected == [], "\n".join(self.problems)
+        if refused is not None:
+            assert self.problems, f"no refusal {refused} was seen"
+        self.problems.clear()
 
 
 @pytest.fixture
@@ -258,6 +280,11 @@ def _address(request: pytest.FixtureRequest, what: str) -> str:
     return f"{what}-{name}@example.com"
 
 
+def _submit_new_password(page: Page, password: str) -> None:
+    page.get_by_label("New password").fill(password)
+    page.get_by_role("button", name="Set the new password").click()
+
+
 def _outcome(page: Page) -> tuple[str, str]:
     result = page.locator("#result:not([data-outcome='pending']):not([data-outcome='ready'])")
     result.wait_for()
@@ -289,16 +316,11 @@ def test_mailed_reset_link_sets_a_new_password_that_signs_in(
 ) -> None:
     """Forgot password, open the mailed link, type a new password, then sign in with it."""
     address = _address(request, "reset")
-    service.verified_account(address)
-    with service.api() as client:
-        reply = client.post("/auth/password/forgot", json={"email": address})
-        assert reply.status_code == 202, reply.text
-    link = service.new_link("/reset-password")
+    link = service.reset_link(address)
     page = watched_page.page
     page.goto(link)
     assert page.evaluate("window.location.search") == ""
-    page.get_by_label("New password").fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Set the new password").click()
+    _submit_new_password(page, NEW_PASSWORD)
     outcome, text = _outcome(page)
     assert outcome == "success", text
     assert "password has been changed" in text
@@ -319,6 +341,33 @@ def test_docs_sign_in_and_call_users_me(
     assert me["email"] == address
     assert me["email_verified"] is True
     watched_page.assert_clean()
+
+
+@pytest.mark.parametrize("variant", variant_params(BROWSER_VARIANTS[-1:]))
+def test_link_pages_say_what_went_wrong(
+    service: Service, watched_page: Watched, request: pytest.FixtureRequest
+) -> None:
+    """A weak new password shows the policy's reason and keeps the form; a used link says so."""
+    address = _address(request, "refused")
+    link = service.reset_link(address)
+    reset_endpoint = f"{service.url}/api/v1/auth/password/reset"
+    page = watched_page.page
+    page.goto(link)
+    _submit_new_password(page, "short")
+    outcome, text = _outcome(page)
+    assert outcome == "error"
+    assert "at least 15" in text, text
+    watched_page.assert_clean(refused=(422, reset_endpoint))
+    _submit_new_password(page, NEW_PASSWORD)
+    page.locator("#result[data-outcome='success']").wait_for()
+    watched_page.assert_clean()
+    page.goto(link)  # the same link again
+    _submit_new_password(page, NEW_PASSWORD + " again")
+    outcome, text = _outcome(page)
+    assert outcome == "error"
+    assert "already been used or has expired" in text, text
+    assert page.locator("#new-password-form").is_hidden()
+    watched_page.assert_clean(refused=(400, reset_endpoint))
 
 
 # ------------------------------------------------------------------- Swagger UI
