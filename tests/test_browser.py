@@ -211,7 +211,7 @@ class Watched:
     def assert_clean(self, *, refused: tuple[int, str] | None = None) -> None:
         """No console error, no failed request, no uncaught exception.
 
-        `refused` (status, URL) is one refusal the test provoked on purpose: Chromium
+        `refused` (status, path) is one refusal the test provoked on purpose: Chromium
         reports the answer as a failed resource, and nothing else may show up with it.
         """
         unexpected = [
@@ -350,7 +350,7 @@ def test_link_pages_say_what_went_wrong(
     """A weak new password shows the policy's reason and keeps the form; a used link says so."""
     address = _address(request, "refused")
     link = service.reset_link(address)
-    reset_endpoint = f"{service.url}/api/v1/auth/password/reset"
+    reset_endpoint = "/api/v1/auth/password/reset"
     page = watched_page.page
     page.goto(link)
     _submit_new_password(page, "short")
