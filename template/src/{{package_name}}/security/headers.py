@@ -23,8 +23,8 @@ LINK_PAGE_CSP = (
     "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 # Every feature listed is one Chromium recognises: an unknown name is a console
-# warning on every page ("Unrecognized feature"), which tests/test_browser.py of the
-# template catches. Chromium 156 dropped or never shipped ambient-light-sensor,
+# warning on every page ("Unrecognized feature"), which the Bastion template's browser
+# tests catch. Chromium 156 dropped or never shipped ambient-light-sensor,
 # battery, document-domain, execution-while-*, navigation-override and web-share.
 PERMISSIONS_POLICY = ", ".join(
     f"{feature}=()"
