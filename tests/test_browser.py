@@ -413,8 +413,13 @@ def _sign_in_from_docs(
         page.locator(".auth-wrapper .authorize").click()
         page.locator("#oauth_username").fill(address)
         page.locator("#oauth_password").fill(password)
-        page.locator(".auth-btn-wrapper .authorize").click()
-        page.locator(".auth-btn-wrapper .btn-done").click()
+        buttons = page.locator(".auth-btn-wrapper")
+        # Swagger UI posts the password form to the login route and keeps the token.
+        with page.expect_response(f"{service.url}/api/v1/auth/login") as token_reply:
+            buttons.locator(".authorize").click()
+        assert token_reply.value.status == 200, token_reply.value.text()
+        page.locator(".auth-container").get_by_text("Authorized", exact=True).wait_for()
+        buttons.locator(".btn-done").click()
     status, body = _execute(_operation(page, "GET", "/api/v1/users/me"))
     assert status == 200, body
     result: dict[str, Any] = json.loads(body)
