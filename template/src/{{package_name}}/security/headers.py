@@ -1,6 +1,6 @@
 """Security headers on every HTTP response, errors included (a pure ASGI middleware)."""
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -16,15 +16,24 @@ DOCS_CSP = (
     "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'none'"
 )
+# The pages that e-mailed links open: their one script and its calls to the API come
+# from this origin; the icon is an empty `data:` one (no request for /favicon.ico).
+LINK_PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; connect-src 'self'; img-src data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+# Every feature listed is one Chromium recognises: an unknown name is a console
+# warning on every page ("Unrecognized feature"), which the Bastion template's browser
+# tests catch. Chromium 156 dropped or never shipped ambient-light-sensor,
+# battery, document-domain, execution-while-*, navigation-override and web-share.
 PERMISSIONS_POLICY = ", ".join(
     f"{feature}=()"
     for feature in (
-        "accelerometer", "ambient-light-sensor", "autoplay", "battery", "camera",
-        "cross-origin-isolated", "display-capture", "document-domain", "encrypted-media",
-        "execution-while-not-rendered", "execution-while-out-of-viewport", "fullscreen",
-        "geolocation", "gyroscope", "keyboard-map", "magnetometer", "microphone", "midi",
-        "navigation-override", "payment", "picture-in-picture", "publickey-credentials-get",
-        "screen-wake-lock", "sync-xhr", "usb", "web-share", "xr-spatial-tracking",
+        "accelerometer", "autoplay", "camera", "cross-origin-isolated", "display-capture",
+        "encrypted-media", "fullscreen", "geolocation", "gyroscope", "keyboard-map",
+        "magnetometer", "microphone", "midi", "payment", "picture-in-picture",
+        "publickey-credentials-get", "screen-wake-lock", "sync-xhr", "usb",
+        "xr-spatial-tracking",
     )
 )  # fmt: skip
 SECURITY_HEADERS = {
@@ -43,17 +52,21 @@ FINGERPRINT_HEADERS = ("server", "x-powered-by")
 
 
 class SecurityHeadersMiddleware:
-    """Sets the baseline headers on every response and drops fingerprinting ones."""
+    """Sets the baseline headers on every response and drops fingerprinting ones.
 
-    def __init__(self, app: ASGIApp, *, docs_paths: Iterable[str] = ()) -> None:
+    `page_policies` gives the few HTML pages (by exact path) a CSP of their own in
+    place of `STRICT_CSP`.
+    """
+
+    def __init__(self, app: ASGIApp, *, page_policies: Mapping[str, str] | None = None) -> None:
         self.app = app
-        self.docs_paths = frozenset(docs_paths)
+        self.page_policies = dict(page_policies or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        is_docs = scope["path"] in self.docs_paths
+        page_policy = self.page_policies.get(scope["path"])
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -62,8 +75,8 @@ class SecurityHeadersMiddleware:
                     del headers[name]
                 for name, value in SECURITY_HEADERS.items():
                     headers[name] = value
-                if is_docs:
-                    headers["Content-Security-Policy"] = DOCS_CSP
+                if page_policy is not None:
+                    headers["Content-Security-Policy"] = page_policy
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
