@@ -129,7 +129,9 @@ def bash(script: str) -> list[str]:
 
 
 @contextmanager
-def background(script: str, cwd: Path, env: dict[str, str], log: Path) -> Iterator[None]:
+def background(
+    script: str, cwd: Path, env: dict[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
     """Run `script` in its own process group; SIGINT (Ctrl-C), then SIGKILL, on exit."""
     with log.open("wb") as output:
         process = subprocess.Popen(
@@ -142,7 +144,7 @@ def background(script: str, cwd: Path, env: dict[str, str], log: Path) -> Iterat
             start_new_session=True,
         )
         try:
-            yield
+            yield process
         finally:
             with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGINT)
@@ -157,11 +159,11 @@ def background(script: str, cwd: Path, env: dict[str, str], log: Path) -> Iterat
                 os.killpg(process.pid, signal.SIGKILL)
 
 
-def wait_until_ready(port: int, log: Path) -> None:
+def wait_until_ready(server: subprocess.Popen[bytes], port: int, log: Path) -> None:
     """Poll `/health/ready` until it answers 200; raise with the server's log if not."""
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     url = f"http://127.0.0.1:{port}/health/ready"
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and server.poll() is None:
         try:
             with urllib.request.urlopen(url, timeout=2) as reply:
                 if reply.status == 200:
@@ -170,7 +172,7 @@ def wait_until_ready(port: int, log: Path) -> None:
             pass
         time.sleep(0.3)
     raise AssertionError(
-        f"not ready on port {port} within {READY_TIMEOUT_SECONDS} s:\n"
+        f"not ready on port {port} (exit status {server.poll()}):\n"
         + log.read_text(errors="replace")[-support.OUTPUT_TAIL_CHARS :]
     )
 
@@ -203,8 +205,9 @@ def run_walkthrough(blocks: list[Block], project: Path, env: dict[str, str], log
                 run_pending()
                 server.close()  # the reader's Ctrl-C before starting it again
                 log = logs / f"serve-{number}.log"
-                server.enter_context(background(serve_on(block.text, port), project, env, log))
-                wait_until_ready(port, log)
+                script = serve_on(block.text, port)
+                process = server.enter_context(background(script, project, env, log))
+                wait_until_ready(process, port, log)
                 walk.add(f"README line {block.line}: serving on {port}", block.text)
             run_pending()
     except WalkthroughStoppedError:
@@ -216,7 +219,7 @@ def run_walkthrough(blocks: list[Block], project: Path, env: dict[str, str], log
 
 
 def reader_environment(tools: Path, python: str) -> dict[str, str]:
-    """A reader's shell: uv on PATH (from `tools`), no test-runner or virtualenv state.
+    """A reader's shell: uv on PATH (from `tools`), no test-runner, virtualenv or AWS state.
 
     `UV_PYTHON` makes `uv sync` build `.venv` on the interpreter the suite tests.
     """
@@ -224,7 +227,12 @@ def reader_environment(tools: Path, python: str) -> dict[str, str]:
     uv_link = tools / "uv"
     if not uv_link.exists():
         uv_link.symlink_to(support.uv_executable())
-    env = support.clean_environment(UV_PYTHON=python)
-    env.pop("VIRTUAL_ENV", None)
+    env = {
+        name: value
+        for name, value in support.clean_environment(UV_PYTHON=python).items()
+        if name != "VIRTUAL_ENV" and not name.startswith(("AWS_", "DYNAMODB_"))
+    }
+    # A developer's machine with no AWS account set up: nothing for botocore to find.
+    env.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
     env["PATH"] = f"{tools}{os.pathsep}{env.get('PATH', '')}"
     return env
