@@ -25,7 +25,16 @@ import pytest
 import template_support as support
 from template_support import Rendered
 from variant_marks import every_variant
-from walkthroughs import reader_environment, run_walkthrough, walkthrough_blocks
+from walkthroughs import (
+    background,
+    bash,
+    free_port_pair,
+    reader_environment,
+    run_walkthrough,
+    serve_on,
+    wait_until_ready,
+    walkthrough_blocks,
+)
 
 BASH_FENCE = re.compile(r"^\s*```bash\s*$", re.MULTILINE)
 # First line of a README shell block that is not run here -> the test that runs it.
@@ -143,3 +152,46 @@ def test_a_marker_without_a_bash_block_is_an_error() -> None:
     """A marker that precedes anything but a ```bash block cannot silently skip it."""
     with pytest.raises(ValueError, match="must precede"):
         walkthrough_blocks("<!-- walkthrough -->\n```sh\ntrue\n```\n")
+
+
+# ------------------------------------------------------ the post-copy message
+
+NEXT_STEPS = re.compile(r"^Next steps[^\n]*:\n((?:  \S[^\n]*\n)+)", re.MULTILINE)
+
+
+def next_steps(message: str) -> list[str]:
+    """The commands under "Next steps" in Copier's closing message, comments dropped."""
+    match = NEXT_STEPS.search(message)
+    assert match is not None, message
+    return [line.split("#", 1)[0].strip() for line in match.group(1).splitlines()]
+
+
+@pytest.mark.parametrize("skip_tasks", [False, True], ids=["tasks", "skip-tasks"])
+def test_dynamodb_copy_is_ready_after_the_printed_steps(
+    template_src: Path, tmp_path: Path, *, skip_tasks: bool
+) -> None:
+    """`copier copy` of a DynamoDB project, then exactly the steps it prints (but the
+    project's own tests, which `test_rendered_suite` runs): `/health/ready` answers 200
+    on a machine with no DynamoDB and no AWS credentials."""
+    project = tmp_path / "project"
+    copier = Path(sys.executable).with_name("copier")
+    result = support.run(
+        [str(copier), "copy", "--trust", "--defaults", "--vcs-ref", "HEAD",
+         *(["--skip-tasks"] if skip_tasks else []), "--data", "database=dynamodb",
+         str(template_src), str(project)],
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.tail()
+    steps = next_steps(result.output)
+    assert steps[0] == f"cd {project}", steps
+    assert steps[-1] == "uv run pytest", steps
+    *setup, serve = steps[1:-1]
+    assert serve == "uv run bastion-service serve", steps
+    environment = reader_environment(tmp_path / "tools", sys.executable)
+    setup_result = support.run(bash("\n".join(setup)), cwd=project, env=environment)
+    assert setup_result.returncode == 0, setup_result.tail()
+    port = free_port_pair()
+    log = tmp_path / "serve.log"
+    with background(serve_on(serve, port), project, environment, log) as server:
+        wait_until_ready(server, port, log)
+    assert "in-memory DynamoDB" in log.read_text(), log.read_text()
