@@ -250,3 +250,19 @@ def test_repository_names_no_package_index_and_holds_no_lock() -> None:
         if relative.suffix in {".lock", ".txt", ".toml", ".jinja"} and DOWNLOAD_URL.search(text)
     ]
     assert downloads == [], downloads
+
+
+def test_refresh_pins_keeping_the_installed_versions_changes_nothing(tmp_path: Path) -> None:
+    """`scripts/refresh-pins --keep-installed` (the repository README's command), run in a
+    checkout whose pins are installed here, resolves to exactly the pins it holds. With
+    uv's cache warm it needs no network. (Without `--keep-installed` it takes the newest
+    releases, so its result changes with every upstream release: not a test's job.)"""
+    checkout = support.snapshot_template(tmp_path / "checkout")
+    result = support.run(
+        [str(checkout / "scripts" / "refresh-pins"), "--keep-installed"],
+        cwd=checkout,
+        env=support.clean_environment(PYTHON=sys.executable),
+    )
+    assert result.returncode == 0, result.tail()
+    assert "pins written to template/pyproject.toml.jinja" in result.output, result.tail()
+    assert support.git("status", "--porcelain", cwd=checkout) == ""

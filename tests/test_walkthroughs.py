@@ -16,6 +16,7 @@ the update, the suites in tests/test_variants.py the checks); SECURITY.md gives 
 from __future__ import annotations
 
 import re
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,11 @@ def test_a_marker_without_a_bash_block_is_an_error() -> None:
 
 # ------------------------------------------------------ the post-copy message
 
+# The repository README's way to render a project (its other line, with pipx, differs
+# only in the tool that fetches Copier).
+README_COPY = re.compile(
+    r'^uvx --from "copier>=[0-9.]+" copier copy --trust path/to/bastion my-service$'
+)
 NEXT_STEPS = re.compile(r"^Next steps[^\n]*:\n((?:  \S[^\n]*\n)+)", re.MULTILINE)
 
 
@@ -166,28 +172,39 @@ def next_steps(message: str) -> list[str]:
     return [line.split("#", 1)[0].strip() for line in match.group(1).splitlines()]
 
 
+def copy_command(template: Path, project: Path) -> list[str]:
+    """The repository README's `copier copy` line, for `template` into `project`."""
+    readme = (support.REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    lines = [line for line in readme.splitlines() if README_COPY.match(line)]
+    assert len(lines) == 1, "the README's copier copy line changed: update README_COPY"
+    words = shlex.split(lines[0])
+    return [
+        str(template) if w == "path/to/bastion" else str(project) if w == "my-service" else w
+        for w in words
+    ]
+
+
 @pytest.mark.parametrize("skip_tasks", [False, True], ids=["tasks", "skip-tasks"])
 def test_dynamodb_copy_is_ready_after_the_printed_steps(
     template_src: Path, tmp_path: Path, *, skip_tasks: bool
 ) -> None:
-    """`copier copy` of a DynamoDB project, then exactly the steps it prints (but the
-    project's own tests, which `test_rendered_suite` runs): `/health/ready` answers 200
-    on a machine with no DynamoDB and no AWS credentials."""
+    """The README's `copier copy` of a DynamoDB project (answers given as flags), then
+    exactly the steps it prints (but the project's own tests, which `test_rendered_suite`
+    runs): `/health/ready` answers 200 on a machine with no DynamoDB and no AWS
+    credentials."""
     project = tmp_path / "project"
-    copier = Path(sys.executable).with_name("copier")
+    copy = copy_command(template_src, project)
+    answers = ["--defaults", "--data", "database=dynamodb"]
+    environment = reader_environment(tmp_path / "tools", sys.executable)
     result = support.run(
-        [str(copier), "copy", "--trust", "--defaults", "--vcs-ref", "HEAD",
-         *(["--skip-tasks"] if skip_tasks else []), "--data", "database=dynamodb",
-         str(template_src), str(project)],
-        cwd=tmp_path,
-    )  # fmt: skip
+        [*copy, *answers, *(["--skip-tasks"] if skip_tasks else [])], cwd=tmp_path, env=environment
+    )
     assert result.returncode == 0, result.tail()
     steps = next_steps(result.output)
     assert steps[0] == f"cd {project}", steps
     assert steps[-1] == "uv run pytest", steps
     *setup, serve = steps[1:-1]
     assert serve == "uv run bastion-service serve", steps
-    environment = reader_environment(tmp_path / "tools", sys.executable)
     setup_result = support.run(bash("\n".join(setup)), cwd=project, env=environment)
     assert setup_result.returncode == 0, setup_result.tail()
     port = free_port_pair()

@@ -219,14 +219,17 @@ def run_walkthrough(blocks: list[Block], project: Path, env: dict[str, str], log
 
 
 def reader_environment(tools: Path, python: str) -> dict[str, str]:
-    """A reader's shell: uv on PATH (from `tools`), no test-runner, virtualenv or AWS state.
+    """A reader's shell: uv and uvx on PATH (linked in `tools`), no test-runner, virtualenv
+    or AWS state.
 
     `UV_PYTHON` makes `uv sync` build `.venv` on the interpreter the suite tests.
     """
     tools.mkdir(parents=True, exist_ok=True)
-    uv_link = tools / "uv"
-    if not uv_link.exists():
-        uv_link.symlink_to(support.uv_executable())
+    uv = Path(support.uv_executable())
+    for tool in (uv, uv.with_name("uvx")):
+        link = tools / tool.name
+        if tool.exists() and not link.exists():
+            link.symlink_to(tool)
     env = {
         name: value
         for name, value in support.clean_environment(UV_PYTHON=python).items()
