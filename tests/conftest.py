@@ -31,10 +31,18 @@ VARIANT_IN_NODEID = re.compile(r"\[([^\[\]]+)\](?:@[^\]]*)?$")
 # variant, so the two workers stay evenly loaded (the render they need is cached per
 # worker and takes seconds), and rough CPU seconds per test function on the reference
 # machine, to start the heaviest work first (see BENCHMARKS.md, "The template suite").
-SCHEDULED_ALONE = frozenset({"test_rendered_suite", "test_rendered_suite_on_postgresql"})
+# A walkthrough renders a copy of its own (tasks run), so it loses nothing apart.
+SCHEDULED_ALONE = frozenset(
+    {
+        "test_rendered_suite",
+        "test_rendered_suite_on_postgresql",
+        "test_readme_walkthrough_runs_as_written",
+    }
+)
 EXPECTED_SECONDS = {
     "test_rendered_suite": 200.0,
     "test_rendered_suite_on_postgresql": 120.0,
+    "test_readme_walkthrough_runs_as_written": 15.0,
     "test_mypy_strict": 30.0,
     "test_database_outage_and_recovery": 10.0,
 }
