@@ -26,6 +26,7 @@ save nothing and prove less.
 from __future__ import annotations
 
 import os
+import random
 import re
 import signal
 import socket
@@ -49,6 +50,7 @@ SERVE_LINE = re.compile(r"^(?P<command>.*\bserve)\b(?P<rest>.*)$", re.MULTILINE)
 READY_TIMEOUT_SECONDS = 90
 STOP_TIMEOUT_SECONDS = 15
 SCRIPT_TIMEOUT_SECONDS = 300
+PORTS_BELOW_EPHEMERAL = (20000, 32000)
 
 
 @dataclass(frozen=True)
@@ -97,13 +99,20 @@ def serve_on(text: str, port: int) -> str:
 
 
 def free_port_pair() -> int:
-    """A loopback port that is free, and whose successor is free too."""
-    for _ in range(50):
-        port = support.free_port()
-        if port < 65535:
-            with suppress(OSError), socket.socket() as probe:
-                probe.bind(("127.0.0.1", port + 1))
-                return port
+    """A free loopback port whose successor is free too (`serve` and its DynamoDB).
+
+    Drawn below Linux's ephemeral range (32768 and up), where every outgoing connection
+    takes its local port, so no client socket takes one of them before `serve` binds it.
+    """
+    for _ in range(200):
+        port = random.randrange(*PORTS_BELOW_EPHEMERAL)  # noqa: S311 - a port, not a secret
+        with socket.socket() as first, socket.socket() as second:
+            try:
+                first.bind(("127.0.0.1", port))
+                second.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+            return port
     raise RuntimeError("no two consecutive free ports")
 
 
