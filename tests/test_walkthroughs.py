@@ -29,6 +29,7 @@ from variant_marks import every_variant
 from walkthroughs import (
     background,
     bash,
+    breach_range_stand_in,
     free_port_pair,
     reader_environment,
     run_walkthrough,
@@ -83,7 +84,9 @@ def test_readme_walkthrough_runs_as_written(
     assert (project / "uv.lock").is_file(), "the copy task could not lock (offline, cold cache?)"
     blocks = walkthrough_blocks((project / "README.md").read_text(encoding="utf-8"))
     environment = reader_environment(tmp_path / "tools", sys.executable)
-    walk = run_walkthrough(blocks, project, environment, tmp_path)
+    with breach_range_stand_in() as breach_api:
+        environment["BREACHED_PASSWORD_API_URL"] = breach_api
+        walk = run_walkthrough(blocks, project, environment, tmp_path)
     assert walk.failed_at is None, walk.transcript
 
 

@@ -31,12 +31,14 @@ import re
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import template_support as support
@@ -248,3 +250,32 @@ def reader_environment(tools: Path, python: str) -> dict[str, str]:
     env.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
     env["PATH"] = f"{tools}{os.pathsep}{env.get('PATH', '')}"
     return env
+
+
+class _NoBreachHandler(BaseHTTPRequestHandler):
+    """Answers every Have I Been Pwned range query with no match."""
+
+    def do_GET(self) -> None:
+        self.send_response(200 if self.path.startswith("/range/") else 404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base's name
+        pass
+
+
+@contextmanager
+def breach_range_stand_in() -> Iterator[str]:
+    """A local stand-in for the breached-password range API, over HTTP: its base URL.
+
+    A walkthrough registers passwords; the test sends none of them (not even a hash
+    prefix) to the real service. `BREACHED_PASSWORD_API_URL` points the project here.
+    """
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NoBreachHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
