@@ -33,11 +33,19 @@ VARIANT_IN_NODEID = re.compile(r"\[([^\[\]]+)\](?:@[^\]]*)?$")
 # machine, to start the heaviest work first (BENCHMARKS.md, section 5). A DynamoDB
 # suite costs about twice a SQL one (moto's server answers every store call in Python),
 # so `function[database]` entries come first.
-SCHEDULED_ALONE = frozenset({"test_rendered_suite", "test_rendered_suite_on_postgresql"})
+# A walkthrough renders a copy of its own (tasks run), so it loses nothing apart.
+SCHEDULED_ALONE = frozenset(
+    {
+        "test_rendered_suite",
+        "test_rendered_suite_on_postgresql",
+        "test_readme_walkthrough_runs_as_written",
+    }
+)
 EXPECTED_SECONDS = {
     "test_rendered_suite[dynamodb]": 110.0,
     "test_rendered_suite": 55.0,
     "test_rendered_suite_on_postgresql": 35.0,
+    "test_readme_walkthrough_runs_as_written": 15.0,
     "test_mypy_strict": 30.0,
     "test_database_outage_and_recovery": 10.0,
 }

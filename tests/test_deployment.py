@@ -308,10 +308,23 @@ def test_dockerignore_keeps_what_the_build_copies(rendered: Rendered) -> None:
 # -------------------------------------------------------------------------- compose
 
 
-def load_compose(project: Path) -> dict[str, Any]:
-    """compose.yaml as data (YAML merge keys resolved)."""
-    loaded: dict[str, Any] = yaml.safe_load((project / "compose.yaml").read_text())
+LOCAL_COMPOSE = "compose.local.yaml"
+
+
+def load_compose(project: Path, name: str = "compose.yaml") -> dict[str, Any]:
+    """A compose file as data (YAML merge keys resolved)."""
+    loaded: dict[str, Any] = yaml.safe_load((project / name).read_text())
     return loaded
+
+
+def merge_compose(base: Any, override: Any) -> Any:
+    """`docker compose -f base -f override`: mappings merge key by key, the rest replaces."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for key, value in override.items():
+            merged[key] = merge_compose(base[key], value) if key in base else value
+        return merged
+    return override
 
 
 def environment_of(service: dict[str, Any]) -> dict[str, str]:
@@ -384,9 +397,11 @@ def test_secret_check_catches_literals() -> None:
 def test_compose_matches_the_compose_spec(rendered: Rendered) -> None:
     """compose.yaml is valid against the Compose specification (offline schema)."""
     checker = Path(sys.executable).parent / "check-jsonschema"
+    files = ["compose.yaml"]
+    if (rendered.path / LOCAL_COMPOSE).exists():
+        files.append(LOCAL_COMPOSE)
     result = support.run(
-        [str(checker), "--builtin-schema", "vendor.compose-spec", "compose.yaml"],
-        cwd=rendered.path,
+        [str(checker), "--builtin-schema", "vendor.compose-spec", *files], cwd=rendered.path
     )
     assert result.returncode == 0, result.tail()
 
@@ -402,36 +417,73 @@ def test_compose_holds_no_literal_secret(rendered: Rendered) -> None:
         assert "SECRET_KEY" not in environment_of(service)
 
 
-@covering_variants
-def test_compose_database_service_matches_the_variant(rendered: Rendered) -> None:
-    """SQL variants run PostgreSQL, DynamoDB variants DynamoDB Local, and the app uses it."""
-    compose = load_compose(rendered.path)
-    services = compose["services"]
+def database_services(services: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The names of the PostgreSQL services and of the DynamoDB Local services."""
     images = {name: str(service.get("image", "")) for name, service in services.items()}
     postgres = [name for name, image in images.items() if image.startswith("postgres:")]
     dynamodb = [name for name, image in images.items() if image.startswith("amazon/dynamodb-local")]
-    app = environment_of(services["app"])
-    if rendered.variant["database"] == "sql":
-        assert (len(postgres), dynamodb) == (1, []), images
-        assert app["DATABASE_URL"].startswith("postgresql+asyncpg://")
-        assert f"@{postgres[0]}:5432/" in app["DATABASE_URL"]
-        assert "DYNAMODB_ENDPOINT_URL" not in app
-        database = postgres[0]
-    else:
-        assert (postgres, len(dynamodb)) == ([], 1), images
-        assert app["DYNAMODB_ENDPOINT_URL"] == f"http://{dynamodb[0]}:8000"
-        assert "DATABASE_URL" not in app
-        database = dynamodb[0]
-    assert app["RATE_LIMIT_STORAGE_URI"] == "redis://redis:6379/0"
-    assert images["redis"].startswith("redis:")
-    for name in (database, "redis"):
+    return postgres, dynamodb
+
+
+def check_database_wiring(services: dict[str, Any], database: str | None) -> None:
+    """The app and migrate wait for `database` (if the stack runs one) and redis."""
+    for name in ([database] if database else []) + ["redis"]:
         assert services[name].get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
         assert services["app"]["depends_on"][name] == {"condition": "service_healthy"}
-    assert services["migrate"]["depends_on"][database] == {"condition": "service_healthy"}
+    if database:
+        assert services["migrate"]["depends_on"][database] == {"condition": "service_healthy"}
     assert services["app"]["depends_on"]["migrate"] == {
         "condition": "service_completed_successfully"
     }
+
+
+@covering_variants
+def test_compose_database_service_matches_the_variant(rendered: Rendered) -> None:
+    """SQL variants run PostgreSQL; DynamoDB variants use AWS, and only the local profile
+    (compose.local.yaml) runs DynamoDB Local, in memory, never restarted."""
+    services = load_compose(rendered.path)["services"]
+    postgres, dynamodb = database_services(services)
+    app = environment_of(services["app"])
+    assert app["RATE_LIMIT_STORAGE_URI"] == "redis://redis:6379/0"
+    assert str(services["redis"]["image"]).startswith("redis:")
     assert services["migrate"]["command"] == [rendered.answers["project_slug"], "migrate"]
+    assert dynamodb == [], "compose.yaml is production: no in-memory DynamoDB Local in it"
+    assert "DYNAMODB_ENDPOINT_URL" not in app, "production talks to AWS itself"
+    if rendered.variant["database"] == "sql":
+        assert len(postgres) == 1, services
+        assert app["DATABASE_URL"].startswith("postgresql+asyncpg://")
+        assert f"@{postgres[0]}:5432/" in app["DATABASE_URL"]
+        assert not (rendered.path / LOCAL_COMPOSE).exists()
+        check_database_wiring(services, postgres[0])
+        return
+    assert postgres == [], services
+    assert "DATABASE_URL" not in app
+    check_database_wiring(services, None)
+    local = merge_compose(load_compose(rendered.path), load_compose(rendered.path, LOCAL_COMPOSE))
+    local_services = local["services"]
+    _, local_dynamodb = database_services(local_services)
+    assert local_dynamodb == ["dynamodb-local"], local_services
+    assert "-inMemory" in local_services["dynamodb-local"]["command"]
+    assert local_services["dynamodb-local"]["restart"] == "no"
+    assert "NEVER PRODUCTION" in (rendered.path / LOCAL_COMPOSE).read_text()
+    for name in ("app", "migrate"):
+        wiring = environment_of(local_services[name])
+        assert wiring["DYNAMODB_ENDPOINT_URL"] == "http://dynamodb-local:8000"
+        assert wiring["ENVIRONMENT"] == "production"  # the checks still hold
+    check_database_wiring(local_services, "dynamodb-local")
+
+
+@covering_variants
+def test_no_in_memory_store_restarts_as_if_it_kept_data(rendered: Rendered) -> None:
+    """A service that keeps its data in memory is never restarted automatically (a
+    restart would silently empty it), and none is in the production file."""
+    files = ["compose.yaml"] + ([LOCAL_COMPOSE] if (rendered.path / LOCAL_COMPOSE).exists() else [])
+    for name in files:
+        for service_name, service in load_compose(rendered.path, name)["services"].items():
+            command = " ".join(str(part) for part in service.get("command", []))
+            if "-inMemory" in command:
+                assert name != "compose.yaml", f"{service_name} is in-memory in production"
+                assert service.get("restart") == "no", f"{name}: {service_name} restarts"
 
 
 @covering_variants

@@ -199,7 +199,8 @@ def test_task_leaves_an_existing_lock_alone(locked_copies: list[Path], template_
 @pytest.mark.parametrize("skip_tasks", [False, True], ids=["tasks", "skip-tasks"])
 def test_message_after_copy_tells_how_to_install(*, skip_tasks: bool) -> None:
     """For every variant the closing message installs with `uv sync`; with `--skip-tasks`
-    it says to run `uv lock` and does not claim a `.env` was written."""
+    it says to run `uv lock` and does not claim a `.env` was written; for DynamoDB it
+    says where the data lives. (tests/test_walkthroughs.py runs its steps.)"""
     message = support.copier_config()["_message_after_copy"]
     env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     for variant in support.variants():
@@ -214,6 +215,8 @@ def test_message_after_copy_tells_how_to_install(*, skip_tasks: bool) -> None:
         assert "pip install" not in text
         assert ("\n  uv lock " in text) is skip_tasks, text
         assert ("were written to .env" in text) is not skip_tasks, text
+        # `serve` of a DynamoDB project starts an in-memory DynamoDB, and the message says so.
+        assert ("in-memory DynamoDB" in text) is (variant["database"] == "dynamodb"), text
 
 
 # ------------------------------------------------------------ no index, no lock here
@@ -247,3 +250,19 @@ def test_repository_names_no_package_index_and_holds_no_lock() -> None:
         if relative.suffix in {".lock", ".txt", ".toml", ".jinja"} and DOWNLOAD_URL.search(text)
     ]
     assert downloads == [], downloads
+
+
+def test_refresh_pins_keeping_the_installed_versions_changes_nothing(tmp_path: Path) -> None:
+    """`scripts/refresh-pins --keep-installed` (the repository README's command), run in a
+    checkout whose pins are installed here, resolves to exactly the pins it holds. With
+    uv's cache warm it needs no network. (Without `--keep-installed` it takes the newest
+    releases, so its result changes with every upstream release: not a test's job.)"""
+    checkout = support.snapshot_template(tmp_path / "checkout")
+    result = support.run(
+        [str(checkout / "scripts" / "refresh-pins"), "--keep-installed"],
+        cwd=checkout,
+        env=support.clean_environment(PYTHON=sys.executable),
+    )
+    assert result.returncode == 0, result.tail()
+    assert "pins written to template/pyproject.toml.jinja" in result.output, result.tail()
+    assert support.git("status", "--porcelain", cwd=checkout) == ""
