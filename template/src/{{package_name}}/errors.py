@@ -7,6 +7,7 @@ ServiceError
 ├── InvalidOneTimeToken     verification token unknown, expired or already used
 ├── WrongPassword           a signed-in user's password confirmation failed
 ├── PasswordRejected        the new password breaks the policy (carries a reason)
+├── InvalidField            a field is valid alone but not under the settings (422, like pydantic)
 ├── Forbidden               the user lacks the role a route needs
 ├── TooManyRequests         rate limit or login throttle; carries the seconds to wait
 ├── NotFound                no such resource, or not one the caller may see
@@ -50,6 +51,16 @@ class PasswordRejected(ServiceError):
         self.code = code
         self.message = message
         self.field = field
+
+
+class InvalidField(ServiceError):
+    """A request field breaks a rule that depends on settings; `field` names it."""
+
+    def __init__(self, field: str, code: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.code = code
+        self.message = message
 
 
 class Forbidden(ServiceError):

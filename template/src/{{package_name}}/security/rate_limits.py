@@ -38,6 +38,17 @@ class RateLimiter:
         stats = await self._strategy.get_window_stats(limit, rule, client)
         return max(1, math.ceil(stats.reset_time - time.time()))
 
+    async def exhausted(self, rule: str, limit: RateLimitItem, client: str) -> int | None:
+        """Whether `client` is over the limit, counting nothing: `None`, or the seconds to wait.
+
+        For counters of failures, hit only after a failure: a burst checked at once can
+        overshoot by its width, so such a rule sits behind a rule hit before the work.
+        """
+        if await self._strategy.test(limit, rule, client):
+            return None
+        stats = await self._strategy.get_window_stats(limit, rule, client)
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
     def close(self) -> None:
         """Release Redis connections at shutdown.
 

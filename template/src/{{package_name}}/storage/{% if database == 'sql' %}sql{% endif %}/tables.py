@@ -118,3 +118,32 @@ mail_quota = Table(
     Column("count", Integer, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False, index=True),
 )
+
+personal_access_tokens = Table(
+    "personal_access_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column(
+        "user_id",
+        String(36),
+        ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("name", String(100), nullable=False),
+    # SHA-256 of the secret; the token itself is never stored.
+    Column("secret_hash", String(64), nullable=False),
+    Column("scopes", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Column("last_used_ip", String(64), nullable=True),
+)
+
+personal_access_token_counts = Table(
+    "personal_access_token_counts",
+    metadata,
+    # How many tokens the user holds: the cap is one conditional upsert of this row.
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("count", Integer, nullable=False),
+)
