@@ -15,6 +15,7 @@ PUBLIC = {
     ("POST", "/api/v1/auth/refresh"),
     ("POST", "/api/v1/auth/password/forgot"),
     ("POST", "/api/v1/auth/password/reset"),
+    ("POST", "/api/v1/auth/email/confirm"),
     ("POST", "/api/v1/auth/mfa/verify"),
     ("POST", "/api/v1/auth/mfa/passkey/options"),
     ("POST", "/api/v1/auth/passkeys/login/options"),

@@ -5,6 +5,7 @@ ServiceError
 ├── EmailNotVerified        correct password, address not yet verified
 ├── NotAuthenticated        missing, malformed, expired or revoked credential
 ├── InvalidOneTimeToken     verification token unknown, expired or already used
+├── AddressUnavailable      an e-mail change found its new address taken meanwhile
 ├── WrongPassword           a signed-in user's password confirmation failed
 ├── PasswordRejected        the new password breaks the policy (carries a reason)
 ├── InvalidField            a field is valid alone but not under the settings (422, like pydantic)
@@ -37,6 +38,10 @@ class NotAuthenticated(ServiceError):
 
 class InvalidOneTimeToken(ServiceError):
     """A one-time token is unknown, expired, already used or of another purpose."""
+
+
+class AddressUnavailable(ServiceError):
+    """The address an e-mail change moves to belongs to another account by now."""
 
 
 class WrongPassword(ServiceError):

@@ -1,4 +1,4 @@
-"""Pages for the e-mailed links (`/verify-email`, `/reset-password`), served by this process.
+"""Pages for the e-mailed links (`/verify-email`, `/reset-password`, `/confirm-email`).
 
 The links carry a one-time token in the query string. Each page is static HTML under
 a CSP of its own (`LINK_PAGE_CSP`: scripts from this origin only, no inline script,
@@ -49,6 +49,13 @@ LINK_PAGES = (
         success="Your password has been changed and every session has ended. "
         "Sign in with the new password.",
         asks_new_password=True,
+    ),
+    LinkPage(
+        path="/confirm-email",
+        title="Confirm your new e-mail address",
+        endpoint="/auth/email/confirm",
+        success="Your new e-mail address is confirmed: sign in with it from now on. "
+        "Your other sessions have ended.",
     ),
 )
 LINK_PAGE_PATHS = tuple(page.path for page in LINK_PAGES)

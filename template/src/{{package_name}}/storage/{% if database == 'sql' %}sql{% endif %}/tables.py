@@ -100,6 +100,9 @@ one_time_tokens = Table(
     ),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("used_at", UTCDateTime, nullable=True),
+    # E-mail change links: the address to move to and the session that asked.
+    Column("new_email", String(320), nullable=True),
+    Column("session_id", String(32), nullable=True),
 )
 
 login_failures = Table(
