@@ -16,6 +16,8 @@ would diff formatted output against unformatted renders.)
 
 from __future__ import annotations
 
+import ast
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,8 @@ from typing import Any
 import pytest
 
 import template_support as support
-from variant_marks import variant_params
+from template_support import Rendered
+from variant_marks import every_variant, variant_params
 
 # The longest answers `copier.yml` accepts, with digits, '-', '_', '.', spaces and
 # a package name that sorts after `tests`.
@@ -102,3 +105,32 @@ def test_longest_names_pass_ruff_and_format(
 ) -> None:
     """The other token styles with the longest names pass `ruff check` and `--check`."""
     _ruff(_render_longest(template_src, tmp_path, variant))
+
+
+SHADOWED_LIST = re.compile(r"set shadowed = (\[.*?\])", re.DOTALL)
+
+
+def _imported_modules(project: Path) -> set[str]:
+    """The top-level modules the project's Python files import (relative imports aside)."""
+    modules: set[str] = set()
+    for path in project.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules |= {alias.name.partition(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules.add(node.module.partition(".")[0])
+    return modules
+
+
+@every_variant
+def test_package_name_cannot_shadow_an_imported_module(
+    rendered: Rendered, template_src: Path
+) -> None:
+    """Every module a variant imports is refused as `package_name`: a package of that
+    name in `src/` would be imported instead of it (by pytest, mypy and the service)."""
+    validator = support.copier_config(template_src)["package_name"]["validator"]
+    found = SHADOWED_LIST.search(validator)
+    assert found, validator
+    shadowed = set(ast.literal_eval(found.group(1)))
+    imported = _imported_modules(rendered.path) - {rendered.package, "tests", "_typeshed"}
+    assert not imported - shadowed, f"add to package_name's list: {sorted(imported - shadowed)}"
