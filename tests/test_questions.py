@@ -29,7 +29,7 @@ def _render_error(template_src: Path, destination: Path, data: dict[str, Any]) -
             "starting with a letter",
             id="name-starts-with-digit",
         ),
-        pytest.param({"project_name": "A" * 61}, "project_name", "at most 60", id="name-too-long"),
+        pytest.param({"project_name": "A" * 51}, "project_name", "at most 50", id="name-too-long"),
         pytest.param({"project_slug": "Bad Slug"}, "project_slug", "Bad Slug", id="slug-space"),
         pytest.param(
             {"project_slug": "bad--slug"}, "project_slug", "single '-'", id="slug-double-dash"

@@ -1,14 +1,20 @@
 """Structured logging: one JSON object per line, each with the request id and client IP.
 
 Log calls pass context as `extra={...}` (user and session ids, never secrets);
-this formatter writes those fields next to the message. Security events go through
-`audit()`, on the `audit` logger, with an `event` name and an `outcome`.
+the formatter writes those fields next to the message. Security events go through
+`audit()`, on the `audit` logger, with an `event` name and an `outcome`; every
+request gets one line on the `access` logger (`api/middleware.py`) with its
+`method`, `path` (never the query string), `status` and `duration_ms`.
+`LOG_FORMAT=text` writes the same fields as one readable line, for development.
 """
 
 import json
 import logging
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import Literal
+
+LogFormat = Literal["json", "text"]
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 client_ip_var: ContextVar[str | None] = ContextVar("client_ip", default=None)
@@ -21,6 +27,15 @@ _STANDARD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {
 }
 
 
+def _context(record: logging.LogRecord) -> dict[str, object]:
+    """The request id and client IP of the current request, then the record's extras."""
+    context: dict[str, object] = {"request_id": request_id_var.get(), "ip": client_ip_var.get()}
+    context.update(
+        (key, value) for key, value in vars(record).items() if key not in _STANDARD_ATTRIBUTES
+    )
+    return context
+
+
 class JsonFormatter(logging.Formatter):
     """Formats a record as one JSON line."""
 
@@ -31,15 +46,33 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "request_id": request_id_var.get(),
-            "ip": client_ip_var.get(),
+            **_context(record),
         }
-        entry.update(
-            (key, value) for key, value in vars(record).items() if key not in _STANDARD_ATTRIBUTES
-        )
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    """Formats a record as one readable line (development), with the same fields:
+
+    `09:30:00.123 INFO access: GET /health 200 method=GET ... request_id=3f2a... ip=::1`
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Time, level, logger and message, then `name=value` for each field that is set."""
+        moment = datetime.fromtimestamp(record.created, UTC).strftime("%H:%M:%S.%f")[:-3]
+        fields = " ".join(
+            f"{key}={value}" for key, value in _context(record).items() if value is not None
+        )
+        line = f"{moment} {record.levelname} {record.name}: {record.getMessage()} {fields}"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+# The name of the handler `configure_logging` installs, to find it again.
+SERVICE_HANDLER = "service"
 
 
 class PathOnlyAccessFilter(logging.Filter):
@@ -57,14 +90,17 @@ class PathOnlyAccessFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str) -> None:
-    """Send every log record to standard error as JSON (idempotent); no query strings."""
+def configure_logging(level: str, log_format: LogFormat = "json") -> None:
+    """Send every log record to standard error as JSON, or readable text (idempotent);
+    no query strings."""
     root = logging.getLogger()
     root.setLevel(level)
-    if not any(isinstance(handler.formatter, JsonFormatter) for handler in root.handlers):
+    handler = next((h for h in root.handlers if h.name == SERVICE_HANDLER), None)
+    if handler is None:
         handler = logging.StreamHandler()
-        handler.setFormatter(JsonFormatter())
+        handler.set_name(SERVICE_HANDLER)
         root.addHandler(handler)
+    handler.setFormatter(TextFormatter() if log_format == "text" else JsonFormatter())
     uvicorn_access = logging.getLogger("uvicorn.access")
     if not any(isinstance(existing, PathOnlyAccessFilter) for existing in uvicorn_access.filters):
         uvicorn_access.addFilter(PathOnlyAccessFilter())

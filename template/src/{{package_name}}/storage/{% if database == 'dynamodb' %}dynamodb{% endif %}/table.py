@@ -22,12 +22,14 @@ _WAIT_DELAY_SECONDS = 2
 _WAIT_MAX_ATTEMPTS = 60
 
 
-async def ensure_table(client: DynamoDBClient, table_name: str) -> None:
-    """Create the table unless it exists, wait until it is ACTIVE, and switch on TTL.
+async def ensure_table(client: DynamoDBClient, table_name: str) -> bool:
+    """Create the table unless it exists, wait until it is ACTIVE, and switch on TTL;
+    whether this call created it.
 
     Safe to run any number of times, also by several processes at once.
     """
     # Already there, or being created by another process: either way, wait for ACTIVE.
+    created = False
     with contextlib.suppress(client.exceptions.ResourceInUseException):
         await client.create_table(
             TableName=table_name,
@@ -41,13 +43,14 @@ async def ensure_table(client: DynamoDBClient, table_name: str) -> None:
             ],
             BillingMode="PAY_PER_REQUEST",
         )
+        created = True
     await client.get_waiter("table_exists").wait(
         TableName=table_name,
         WaiterConfig={"Delay": _WAIT_DELAY_SECONDS, "MaxAttempts": _WAIT_MAX_ATTEMPTS},
     )
     # Enabling TTL twice is an error, so only a table without it gets the call.
     if await _ttl_enabled(client, table_name):
-        return
+        return created
     try:
         await client.update_time_to_live(
             TableName=table_name,
@@ -57,6 +60,7 @@ async def ensure_table(client: DynamoDBClient, table_name: str) -> None:
         # Several workers migrating at start-up race here; losing the race is fine.
         if not await _ttl_enabled(client, table_name):
             raise
+    return created
 
 
 async def _ttl_enabled(client: DynamoDBClient, table_name: str) -> bool:
