@@ -414,12 +414,13 @@ def _sign_in_from_docs(
         page.locator("#oauth_username").fill(address)
         page.locator("#oauth_password").fill(password)
         buttons = page.locator(".auth-btn-wrapper")
-        # Swagger UI posts the password form to the login route and keeps the token.
+        # Swagger UI posts the password form to the login route and keeps the token. (The
+        # dialog also offers the personal-access-token scheme, with a button of its own.)
         with page.expect_response(f"{service.url}/api/v1/auth/login") as token_reply:
-            buttons.locator(".authorize").click()
+            page.get_by_role("button", name="Apply given OAuth2 credentials").click()
         assert token_reply.value.status == 200, token_reply.value.text()
         page.locator(".auth-container").get_by_text("Authorized", exact=True).wait_for()
-        buttons.locator(".btn-done").click()
+        buttons.locator(".btn-done").first.click()  # one Close per scheme; any closes it
     status, body = _execute(_operation(page, "GET", "/api/v1/users/me"))
     assert status == 200, body
     result: dict[str, Any] = json.loads(body)
@@ -430,3 +431,95 @@ def test_browser_variants_cover_every_token_style() -> None:
     """A new token style gets a browser test (the list above is kept in step)."""
     styles = support.matrix_questions()["token_style"]
     assert sorted(variant["token_style"] for variant in BROWSER_VARIANTS) == sorted(styles)
+
+
+# --------------------------------------------------------------------- passkeys
+
+# Every token style with passkeys (they come with `mfa=totp`).
+PASSKEY_VARIANTS = [
+    {"database": "sql", "token_style": style, "mfa": "totp"}
+    for style in ("jwt", "opaque", "cookie")
+]
+# What a site's own script does with the server's WebAuthn Level 3 JSON: sign in with
+# the password, register a passkey, forget every credential, then sign in with the
+# passkey alone and read `/users/me`. The cookie style echoes its CSRF cookie.
+PASSKEY_FLOW = """
+async ({address, password, cookieStyle}) => {
+  const csrfCookie = () => (document.cookie.split("; ")
+    .find((pair) => pair.startsWith("__Host-csrf=")) || "").slice("__Host-csrf=".length);
+  let credentialHeaders = {};
+  async function call(method, path, body, form) {
+    const headers = {...credentialHeaders};
+    if (cookieStyle && method !== "GET") headers["X-CSRF-Token"] = csrfCookie();
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const reply = await fetch("/api/v1" + path, {
+      method, headers, body: form || (body === undefined ? undefined : JSON.stringify(body)),
+    });
+    const text = await reply.text();
+    if (!reply.ok) throw new Error(`${method} ${path}: ${reply.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  }
+  async function signedIn(answer) {
+    if (!cookieStyle) credentialHeaders = {Authorization: "Bearer " + answer.access_token};
+  }
+  if (cookieStyle) await call("GET", "/auth/csrf");
+  await signedIn(await call("POST", "/auth/login", undefined,
+                            new URLSearchParams({username: address, password})));
+  const creation = await call("POST", "/auth/passkeys/register/options", {password});
+  const created = await navigator.credentials.create(
+    {publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(creation)});
+  const registered = await call("POST", "/auth/passkeys/register",
+                                {name: "this browser", credential: created.toJSON()});
+  await call("POST", "/auth/logout");
+  credentialHeaders = {};
+  if (cookieStyle) await call("GET", "/auth/csrf");
+  const request = await call("POST", "/auth/passkeys/login/options");
+  const asserted = await navigator.credentials.get(
+    {publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(request)});
+  await signedIn(await call("POST", "/auth/passkeys/login", {credential: asserted.toJSON()}));
+  const me = await call("GET", "/users/me");
+  return {passkey: registered.name, email: me.email};
+}
+"""
+
+
+@pytest.mark.parametrize("variant", variant_params(PASSKEY_VARIANTS))
+def test_passkey_registers_and_signs_in_without_a_password(
+    service: Service, watched_page: Watched, request: pytest.FixtureRequest
+) -> None:
+    """Chromium's virtual authenticator (CTAP2, resident keys, user verification) makes a
+    passkey through the server's options, and signs in with it alone."""
+    address = _address(request, "passkey")
+    service.verified_account(address)
+    page = watched_page.page
+    authenticator = page.context.new_cdp_session(page)
+    authenticator.send("WebAuthn.enable")
+    added = authenticator.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    # The relying party is `localhost`, from PUBLIC_URL: the page must be that origin.
+    page.goto(f"http://localhost:{service.port}/docs")
+    outcome = page.evaluate(
+        PASSKEY_FLOW,
+        {
+            "address": address,
+            "password": PASSWORD,
+            "cookieStyle": service.variant["token_style"] == "cookie",
+        },
+    )
+    assert outcome == {"passkey": "this browser", "email": address}
+    stored = authenticator.send(
+        "WebAuthn.getCredentials", {"authenticatorId": added["authenticatorId"]}
+    )["credentials"]
+    assert [credential["isResidentCredential"] for credential in stored] == [True]
+    watched_page.assert_clean()

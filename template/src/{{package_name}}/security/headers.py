@@ -1,6 +1,6 @@
 """Security headers on every HTTP response, errors included (a pure ASGI middleware)."""
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,16 +26,29 @@ LINK_PAGE_CSP = (
 # warning on every page ("Unrecognized feature"), which the Bastion template's browser
 # tests catch. Chromium 156 dropped or never shipped ambient-light-sensor,
 # battery, document-domain, execution-while-*, navigation-override and web-share.
-PERMISSIONS_POLICY = ", ".join(
-    f"{feature}=()"
-    for feature in (
-        "accelerometer", "autoplay", "camera", "cross-origin-isolated", "display-capture",
-        "encrypted-media", "fullscreen", "geolocation", "gyroscope", "keyboard-map",
-        "magnetometer", "microphone", "midi", "payment", "picture-in-picture",
-        "publickey-credentials-get", "screen-wake-lock", "sync-xhr", "usb",
-        "xr-spatial-tracking",
-    )
+POLICY_FEATURES = (
+    "accelerometer", "autoplay", "camera", "cross-origin-isolated", "display-capture",
+    "encrypted-media", "fullscreen", "geolocation", "gyroscope", "keyboard-map",
+    "magnetometer", "microphone", "midi", "payment", "picture-in-picture",
+    "publickey-credentials-get", "screen-wake-lock", "sync-xhr", "usb",
+    "xr-spatial-tracking",
 )  # fmt: skip
+
+
+def permissions_policy(*, same_origin: Collection[str] = ()) -> str:
+    """Every feature off, except those in `same_origin`: on for this origin's own pages
+    and still off for any frame of another origin (passkeys need `publickey-credentials-get`).
+    """
+    unknown = set(same_origin) - set(POLICY_FEATURES)
+    if unknown:
+        raise ValueError(f"not a listed feature: {sorted(unknown)}")
+    return ", ".join(
+        f"{feature}=(self)" if feature in same_origin else f"{feature}=()"
+        for feature in POLICY_FEATURES
+    )
+
+
+PERMISSIONS_POLICY = permissions_policy()
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": STRICT_CSP,
@@ -55,12 +68,19 @@ class SecurityHeadersMiddleware:
     """Sets the baseline headers on every response and drops fingerprinting ones.
 
     `page_policies` gives the few HTML pages (by exact path) a CSP of their own in
-    place of `STRICT_CSP`.
+    place of `STRICT_CSP`; `permissions` replaces the default `PERMISSIONS_POLICY`.
     """
 
-    def __init__(self, app: ASGIApp, *, page_policies: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        page_policies: Mapping[str, str] | None = None,
+        permissions: str = PERMISSIONS_POLICY,
+    ) -> None:
         self.app = app
         self.page_policies = dict(page_policies or {})
+        self.headers = {**SECURITY_HEADERS, "Permissions-Policy": permissions}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -73,7 +93,7 @@ class SecurityHeadersMiddleware:
                 headers = MutableHeaders(scope=message)
                 for name in FINGERPRINT_HEADERS:
                     del headers[name]
-                for name, value in SECURITY_HEADERS.items():
+                for name, value in self.headers.items():
                     headers[name] = value
                 if page_policy is not None:
                     headers["Content-Security-Policy"] = page_policy
