@@ -64,17 +64,23 @@ users = Table(
     Index(None, "created_at", "id"),
 )
 
-sessions = Table(
-    "sessions",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    Column(
+
+def owner_column() -> Column[str]:
+    """`user_id` of a row that belongs to a user and goes when the user does."""
+    return Column(
         "user_id",
         String(36),
         ForeignKey("users.id", ondelete="CASCADE"),
         nullable=False,
         index=True,
-    ),
+    )
+
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    owner_column(),
     Column("secret_hash", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_seen_at", UTCDateTime, nullable=False),
@@ -91,13 +97,7 @@ one_time_tokens = Table(
     metadata,
     Column("token_hash", String(64), primary_key=True),
     Column("purpose", String(32), nullable=False),
-    Column(
-        "user_id",
-        String(36),
-        ForeignKey("users.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    owner_column(),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("used_at", UTCDateTime, nullable=True),
     # E-mail change links: the address to move to and the session that asked.
@@ -126,13 +126,7 @@ personal_access_tokens = Table(
     "personal_access_tokens",
     metadata,
     Column("id", String(32), primary_key=True),
-    Column(
-        "user_id",
-        String(36),
-        ForeignKey("users.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    owner_column(),
     Column("name", String(100), nullable=False),
     # SHA-256 of the secret; the token itself is never stored.
     Column("secret_hash", String(64), nullable=False),
