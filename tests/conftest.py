@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -172,6 +173,14 @@ def _with_database(url: str, database: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
 
 
+def run_coroutine(coroutine: Coroutine[Any, Any, None]) -> None:
+    """`asyncio.run` in a thread of its own: once a browser test has run in this worker,
+    Playwright's sync API keeps an event loop running in the main thread, where
+    `asyncio.run` refuses to start another."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
+
+
 async def _execute(dsn: str, *statements: str) -> None:
     import asyncpg
 
@@ -188,7 +197,7 @@ def postgres_url() -> str:
     """The PostgreSQL server's URL (`TEST_POSTGRES_URL`); skips, or fails on CI, if down."""
     url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
     try:
-        asyncio.run(_execute(_asyncpg_dsn(url), "SELECT 1"))
+        run_coroutine(_execute(_asyncpg_dsn(url), "SELECT 1"))
     except Exception as error:  # noqa: BLE001 - whatever fails, the server is not usable
         message = f"PostgreSQL at {url} is unreachable: {type(error).__name__}: {error}"
         if in_ci():
@@ -213,7 +222,7 @@ def postgres_database(postgres_url: str, rendered: Rendered) -> Iterator[str]:
     """A fresh database for this variant's run (variants may run in parallel)."""
     name = "bastion_" + re.sub(r"[^a-z0-9]+", "_", rendered.id.lower())
     admin = _asyncpg_dsn(postgres_url)
-    asyncio.run(
+    run_coroutine(
         _execute(
             admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'
         )
@@ -221,4 +230,4 @@ def postgres_database(postgres_url: str, rendered: Rendered) -> Iterator[str]:
     try:
         yield _with_database(postgres_url, name)
     finally:
-        asyncio.run(_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        run_coroutine(_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -259,6 +259,7 @@ POSTGRES_SUITE = (
     "tests/test_mfa_races.py",
     "tests/test_mfa_admin_reset.py",
     "tests/test_passkeys.py",
+    "tests/test_passwords.py",
     "tests/test_sql_engine.py",
     "tests/test_outages.py",
     "tests/test_health.py",
