@@ -74,6 +74,17 @@ def env_names(keyword: str, arguments: str) -> list[str]:
     return [part.split("=", 1)[0] for part in parts]
 
 
+def env_values(instructions: list[tuple[str, str]]) -> dict[str, str]:
+    """The values the `ENV NAME=value` instructions among `instructions` set (last wins)."""
+    return {
+        part.split("=", 1)[0]: part.split("=", 1)[1]
+        for keyword, arguments in instructions
+        if keyword == "ENV"
+        for part in shlex.split(arguments)
+        if "=" in part
+    }
+
+
 def dockerfile_problems(text: str, slug: str) -> list[str]:
     """Breaches of the image rules, for the final stage of a multi-stage Dockerfile."""
     instructions = dockerfile_instructions(text)
@@ -108,13 +119,7 @@ def dockerfile_problems(text: str, slug: str) -> list[str]:
         problems.append("no HEALTHCHECK on /health/ready")
     elif re.search(r"\b(curl|wget)\b", checks[-1]):
         problems.append("HEALTHCHECK needs curl or wget, which the slim image lacks")
-    envs = {
-        part.split("=", 1)[0]: part.split("=", 1)[1]
-        for keyword, arguments in final
-        if keyword == "ENV"
-        for part in shlex.split(arguments)
-        if "=" in part
-    }
+    envs = env_values(final)
     if envs.get("ENVIRONMENT") != "production":
         problems.append("ENVIRONMENT=production is not the image's default")
     return problems
@@ -192,13 +197,7 @@ def test_image_installs_exactly_the_lock(rendered: Rendered) -> None:
     project = _index_of(builder, "RUN", "uv sync --locked --no-dev --no-editable")
     assert lock < dependencies < code < project
     assert "src" not in builder[lock][1], "the code would invalidate the dependency layer"
-    env = {
-        part.split("=", 1)[0]: part.split("=", 1)[1]
-        for keyword, arguments in builder
-        if keyword == "ENV"
-        for part in shlex.split(arguments)
-        if "=" in part
-    }
+    env = env_values(builder)
     assert env["UV_COMPILE_BYTECODE"] == "1", "the read-only runtime cannot write bytecode"
     assert env["UV_PYTHON_DOWNLOADS"] == "never", "the image's own Python, not a download"
     assert env["UV_PROJECT_ENVIRONMENT"] == "/opt/venv"
