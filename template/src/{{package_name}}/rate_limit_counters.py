@@ -1,7 +1,8 @@
-"""Per-client-IP rate limits on the routes that attackers hammer.
+"""Per-client-IP hit counters for the rate limits, in memory or Redis.
 
-Built on `limits` (the library slowapi wraps) and used as a FastAPI dependency, so
-the limiter is created by `create_app` from settings rather than at import time.
+Built on `limits` (the library slowapi wraps); the rules and the FastAPI dependency
+that applies them are in `api/rate_limits.py`. The limiter is created by `create_app`
+from settings rather than at import time.
 Counters live in `RATE_LIMIT_STORAGE_URI`: `memory://` for one process, or
 `redis://...` so that every worker shares them. Moving windows: a burst at a window
 edge cannot double the limit.
