@@ -3,7 +3,7 @@
 Log calls pass context as `extra={...}` (user and session ids, never secrets);
 the formatter writes those fields next to the message. Security events go through
 `audit()`, on the `audit` logger, with an `event` name and an `outcome`; every
-request gets one line on the `access` logger (`api/middleware.py`) with its
+request gets one line on the `access` logger (`api/middleware/access_log.py`) with its
 `method`, `path` (never the query string), `status` and `duration_ms`.
 `LOG_FORMAT=text` writes the same fields as one readable line, for development.
 """

@@ -1,9 +1,9 @@
-"""Security headers on every HTTP response, errors included (a pure ASGI middleware)."""
+"""The security headers of every HTTP response: the baseline and the few pages' own CSPs.
 
-from collections.abc import Collection, Mapping
+`api/middleware/security_headers.py` sets them on every response, errors included.
+"""
 
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from collections.abc import Collection
 
 STRICT_CSP = (
     "default-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; "
@@ -62,41 +62,3 @@ SECURITY_HEADERS = {
 }
 # Headers that only tell an attacker what runs here.
 FINGERPRINT_HEADERS = ("server", "x-powered-by")
-
-
-class SecurityHeadersMiddleware:
-    """Sets the baseline headers on every response and drops fingerprinting ones.
-
-    `page_policies` gives the few HTML pages (by exact path) a CSP of their own in
-    place of `STRICT_CSP`; `permissions` replaces the default `PERMISSIONS_POLICY`.
-    """
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        page_policies: Mapping[str, str] | None = None,
-        permissions: str = PERMISSIONS_POLICY,
-    ) -> None:
-        self.app = app
-        self.page_policies = dict(page_policies or {})
-        self.headers = {**SECURITY_HEADERS, "Permissions-Policy": permissions}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        page_policy = self.page_policies.get(scope["path"])
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name in FINGERPRINT_HEADERS:
-                    del headers[name]
-                for name, value in self.headers.items():
-                    headers[name] = value
-                if page_policy is not None:
-                    headers["Content-Security-Policy"] = page_policy
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
