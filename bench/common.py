@@ -91,9 +91,10 @@ def variant_id(variant: Mapping[str, str]) -> str:
     return str(template_support.variant_id(variant))
 
 
-def render(destination: Path, **answers: str) -> Project:
-    """Render the working tree with `run_copy(..., vcs_ref="HEAD")` into `destination`."""
-    template_support.render(REPO_ROOT, destination, answers)
+def render(destination: Path, vcs_ref: str = "HEAD", **answers: str) -> Project:
+    """Render the working tree (`vcs_ref="HEAD"`, uncommitted changes included), or the
+    template at another revision, into `destination`."""
+    template_support.render(REPO_ROOT, destination, answers, vcs_ref=vcs_ref)
     return Project(
         variant=dict(answers),
         path=destination,

@@ -12,16 +12,22 @@ no authentication and no database, which splits the gap in two.
 Every request is authenticated in full: token or cookie checked, session and user
 read from the database (no cache), as in production.
 
+`--baseline REV` also renders the template at that git revision (a commit, branch or
+tag) and serves it beside the working tree, as `<target>@base`: before and after, in
+the same rounds, under the same load.
+
 Needs wrk (`apt-get install -y wrk`, or `brew install wrk`). `--profile TARGET`
 also samples that target's server with py-spy (`pip install py-spy`) during one more
 wrk run and prints where the CPU time goes.
 
 Usage: .venv/bin/python bench/throughput.py [--runs 3] [--duration 10] [--only postgresql]
+       [--baseline main]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import shutil
 import subprocess
@@ -130,18 +136,23 @@ def check_answer(target: Target) -> str:
 
 
 def start_targets(
-    stack: ExitStack, work_dir: Path, selected: list[tuple[str, str]]
+    stack: ExitStack,
+    work_dir: Path,
+    selected: list[tuple[str, str]],
+    revisions: dict[str, str],
 ) -> list[Target]:
-    """Render the variants, start their databases and servers, register one account each."""
+    """Render the variants at each of `revisions` (suffix: git revision), start their
+    databases and servers, register one account each."""
     mail_dir = work_dir / "mail"
-    projects: dict[tuple[str, str], common.Project] = {}
+    projects: dict[tuple[str, str, str], common.Project] = {}
     targets = []
     moto: common.Server | None = None
-    for database, style in selected:
+    for (database, style), (suffix, revision) in itertools.product(selected, revisions.items()):
         adapter = "dynamodb" if database == "dynamodb" else "sql"
-        if (adapter, style) not in projects:
-            projects[adapter, style] = common.render(
-                work_dir / f"render-{adapter}-{style}",
+        if (adapter, style, suffix) not in projects:
+            projects[adapter, style, suffix] = common.render(
+                work_dir / f"render-{adapter}-{style}{suffix}",
+                revision,
                 database=adapter,
                 token_style=style,
                 mfa="none",
@@ -153,7 +164,7 @@ def start_targets(
             if moto is None:
                 moto = stack.enter_context(common.moto_server(work_dir))
             url = moto.url
-        name = f"{database}-{style}"
+        name = f"{database}-{style}{suffix}"
         data_dir = work_dir / name
         data_dir.mkdir()
         settings = {
@@ -161,7 +172,7 @@ def start_targets(
             **common.mail_settings(mail_dir),
             **common.UNTHROTTLED_LIMITS,
         }
-        project = projects[adapter, style]
+        project = projects[adapter, style, suffix]
         server = stack.enter_context(common.service(project, settings, log_dir=work_dir, name=name))
         account = common.register(server.url, mail_dir)
         targets.append(Target(name, server, style, account))
@@ -347,6 +358,11 @@ def main() -> None:
         help="save py-spy's collapsed stacks (FILE.TARGET.txt)",
     )
     parser.add_argument("--json", metavar="FILE", help="also write every run's figures here")
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also serve the template at this git revision, as TARGET@base",
+    )
     args = parser.parse_args()
     wrk = require("wrk", "apt-get install -y wrk (Debian, Ubuntu) or brew install wrk")
 
@@ -362,7 +378,8 @@ def main() -> None:
         ExitStack() as stack,
     ):
         work_dir = Path(tmp)
-        targets = start_targets(stack, work_dir, selected)
+        revisions = {"": "HEAD"} | ({"@base": args.baseline} if args.baseline else {})
+        targets = start_targets(stack, work_dir, selected, revisions)
         for target in targets:
             target.refresh_credential()
         body = check_answer(targets[0]) if targets else ""
