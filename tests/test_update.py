@@ -510,6 +510,18 @@ def test_release_update_records_the_new_release(release_update_totp: ReleaseUpda
     assert unresolved(project) == []
 
 
+def test_release_update_moves_the_middleware_into_its_package(
+    release_update_totp: ReleaseUpdate,
+) -> None:
+    """The last release's `api/middleware.py` and the middleware modules of `security/`
+    are gone, not left beside the new `api/middleware/` package (which would shadow the
+    old module while its stale copy lingered in the project)."""
+    package = release_update_totp.project / "src" / "bastion_service"
+    assert (package / "api" / "middleware" / "__init__.py").is_file()
+    for moved in ("api/middleware.py", "security/asgi_responses.py", "security/request_bodies.py"):
+        assert not (package / moved).exists(), moved
+
+
 def test_release_update_pins_the_mfa_key_so_far(release_update_totp: ReleaseUpdate) -> None:
     """The 0.2.0 migration adds MFA_ENCRYPTION_KEY to `.env`, and it is the very key the
     project derived from SECRET_KEY before: TOTP secrets stored so far stay readable."""
