@@ -255,6 +255,7 @@ POSTGRES_SUITE = (
     "tests/security",
     "tests/test_stores.py",
     "tests/test_mfa_store.py",
+    "tests/test_personal_access_token_store.py",
     "tests/test_throttle.py",
     "tests/test_races.py",
     "tests/test_mfa_races.py",
