@@ -43,7 +43,7 @@ SCHEDULED_ALONE = frozenset(
     }
 )
 EXPECTED_SECONDS = {
-    "test_rendered_suite[dynamodb]": 110.0,
+    "test_rendered_suite[dynamodb]": 95.0,
     "test_rendered_suite": 55.0,
     "test_rendered_suite_on_postgresql": 35.0,
     "test_readme_walkthrough_runs_as_written": 15.0,

@@ -6,6 +6,7 @@ The matrix is read from `copier.yml`; each variant is rendered once per session
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 import socket
@@ -20,7 +21,7 @@ import pytest
 
 import template_support as support
 from template_support import Rendered
-from variant_marks import every_variant, sql_variants
+from variant_marks import dynamodb_variants, every_variant, sql_variants
 
 SECRET_KEY_NAME = re.compile(r"secret|key|password|passwd|token", re.IGNORECASE)
 RANDOM_LOOKING = re.compile(r"^[A-Za-z0-9+/=_\-.~]{24,}$")
@@ -254,6 +255,7 @@ POSTGRES_SUITE = (
     "tests/security",
     "tests/test_stores.py",
     "tests/test_mfa_store.py",
+    "tests/test_personal_access_token_store.py",
     "tests/test_throttle.py",
     "tests/test_races.py",
     "tests/test_mfa_races.py",
@@ -275,6 +277,18 @@ def postgres_suite(rendered: Rendered) -> list[str]:
     return [path for path in POSTGRES_SUITE if (rendered.path / path).exists()]
 
 
+def racing_modules(rendered: Rendered) -> list[Path]:
+    """The rendered test modules that send requests or store operations in parallel."""
+    return [
+        path
+        for path in rendered.files
+        if path.parts[0] == "tests"
+        and path.name.startswith("test_")
+        and path.suffix == ".py"
+        and DATABASE_DEPENDENT.search((rendered.path / path).read_text(encoding="utf-8"))
+    ]
+
+
 @sql_variants
 def test_postgres_suite_holds_every_race_test(rendered: Rendered) -> None:
     """No test module that races requests or store operations is left to SQLite alone."""
@@ -282,14 +296,29 @@ def test_postgres_suite_holds_every_race_test(rendered: Rendered) -> None:
     assert chosen, f"{rendered.id} has none of {POSTGRES_SUITE}"
     missing = [
         path.as_posix()
-        for path in rendered.files
-        if path.parts[0] == "tests"
-        and path.name.startswith("test_")
-        and path.suffix == ".py"
-        and DATABASE_DEPENDENT.search((rendered.path / path).read_text(encoding="utf-8"))
-        and not any(path.as_posix() == c or path.as_posix().startswith(f"{c}/") for c in chosen)
+        for path in racing_modules(rendered)
+        if not any(path.as_posix() == c or path.as_posix().startswith(f"{c}/") for c in chosen)
     ]
     assert not missing, f"add to POSTGRES_SUITE (they depend on the database): {missing}"
+
+
+@dynamodb_variants
+def test_memory_adapter_runs_no_race_test(rendered: Rendered) -> None:
+    """No DynamoDB test module that races requests or store operations runs on the tests'
+    in-memory adapter: each is in the rendered conftest's `REAL_DATABASE` (moto)."""
+    conftest = ast.parse((rendered.path / "tests/conftest.py").read_text(encoding="utf-8"))
+    real = next(
+        ast.literal_eval(node.value)
+        for node in conftest.body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "REAL_DATABASE" for t in node.targets)
+    )
+    on_memory = [
+        path.as_posix()
+        for path in racing_modules(rendered)
+        if not Path(*path.parts[1:]).as_posix().startswith(tuple(real))
+    ]
+    assert not on_memory, f"add to REAL_DATABASE in tests/conftest.py (they race): {on_memory}"
 
 
 @pytest.mark.postgres

@@ -30,5 +30,8 @@ every_variant = pytest.mark.parametrize("variant", variant_params(support.varian
 sql_variants = pytest.mark.parametrize(
     "variant", variant_params(v for v in support.variants() if v.get("database") == "sql")
 )
+dynamodb_variants = pytest.mark.parametrize(
+    "variant", variant_params(v for v in support.variants() if v.get("database") == "dynamodb")
+)
 # A few variants that between them use every choice (both databases among them).
 covering_variants = pytest.mark.parametrize("variant", variant_params(support.covering_variants()))
