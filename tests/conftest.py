@@ -29,7 +29,7 @@ VARIANT_IN_NODEID = re.compile(r"\[([^\[\]]+)\](?:@[^\]]*)?$")
 
 
 # Tests heavy enough to be scheduled on their own instead of with the rest of their
-# variant, so the two workers stay evenly loaded (the render they need is cached per
+# variant, so the workers stay evenly loaded (the render they need is cached per
 # worker and takes seconds), and rough CPU seconds per test function on the reference
 # machine, to start the heaviest work first (BENCHMARKS.md, section 5). A DynamoDB
 # suite costs about twice a SQL one (moto's server answers every store call in Python),
