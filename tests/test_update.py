@@ -522,6 +522,16 @@ def test_release_update_moves_the_middleware_into_its_package(
         assert not (package / moved).exists(), moved
 
 
+def test_release_update_moves_the_mfa_service_into_its_package(
+    release_update_totp: ReleaseUpdate,
+) -> None:
+    """The last release's `services/mfa.py` is gone, not left beside the new `services/mfa/`
+    package that took its place (one module per MFA job)."""
+    services = release_update_totp.project / "src" / "bastion_service" / "services"
+    assert (services / "mfa" / "challenges.py").is_file()
+    assert not (services / "mfa.py").exists()
+
+
 def test_release_update_pins_the_mfa_key_so_far(release_update_totp: ReleaseUpdate) -> None:
     """The 0.2.0 migration adds MFA_ENCRYPTION_KEY to `.env`, and it is the very key the
     project derived from SECRET_KEY before: TOTP secrets stored so far stay readable."""
