@@ -24,6 +24,16 @@ _OUTAGE_CODES = frozenset(
 )
 
 
+# Every exception `is_outage` may call an outage is one of these: the application
+# registers its outage handler for them (`api/errors.py`), and asks `is_outage`.
+OUTAGE_CANDIDATES: tuple[type[Exception], ...] = (
+    ConnectionError,
+    HTTPClientError,
+    TimeoutError,
+    ClientError,
+)
+
+
 def is_outage(exc: BaseException) -> bool:
     """The endpoint is unreachable or timing out, or DynamoDB refuses for capacity."""
     if isinstance(exc, ConnectionError | HTTPClientError | TimeoutError):

@@ -13,6 +13,16 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 # "the database system is starting up").
 _OUTAGE_SQLSTATE_CLASSES = ("08", "53", "57")
 
+# Every exception `is_outage` may call an outage is one of these: the application
+# registers its outage handler for them (`api/errors.py`), and asks `is_outage`.
+OUTAGE_CANDIDATES: tuple[type[Exception], ...] = (
+    ConnectionError,
+    TimeoutError,
+    socket.gaierror,
+    PoolTimeoutError,
+    DBAPIError,
+)
+
 
 def is_outage(exc: BaseException) -> bool:
     """The database is unreachable, refusing connections, restarting or overloaded."""
