@@ -66,5 +66,8 @@ def errors(*status_codes: int) -> Responses:
 BODY_ERRORS = errors(400, 413, 415)
 # The routers under `/auth/` declare it on the router (every body is capped alike).
 AUTH_BODY_ERRORS = BODY_ERRORS
+# What every way of signing in (and a JWT refresh) can answer besides 200; each
+# transport adds the answers of its own checks (`api/sign_in.py`).
+SIGN_IN_ERRORS = AUTH_BODY_ERRORS | errors(401, 429)
 # Every route that reads the database, declared once on the application.
 OUTAGE_ERRORS = errors(503)
