@@ -219,15 +219,19 @@ def redis_environment(rendered: Rendered) -> dict[str, str]:
 
 @pytest.fixture
 def postgres_database(postgres_url: str, rendered: Rendered) -> Iterator[str]:
-    """A fresh database for this variant's run (variants may run in parallel)."""
+    """A fresh database for this variant's run (variants may run in parallel).
+
+    A rendered suite run by pytest-xdist creates one database per worker beside it
+    (`<name>_gw0`, ...): those are dropped before and after too.
+    """
     name = "bastion_" + re.sub(r"[^a-z0-9]+", "_", rendered.id.lower())
+    drops = [
+        f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'
+        for database in (name, *(f"{name}_gw{n}" for n in range(support.RENDERED_SUITE_WORKERS)))
+    ]
     admin = _asyncpg_dsn(postgres_url)
-    run_coroutine(
-        _execute(
-            admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'
-        )
-    )
+    run_coroutine(_execute(admin, *drops, f'CREATE DATABASE "{name}"'))
     try:
         yield _with_database(postgres_url, name)
     finally:
-        run_coroutine(_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        run_coroutine(_execute(admin, *drops))

@@ -41,6 +41,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # Questions with choices that are held at their default instead of multiplied out.
 FIXED_QUESTIONS = frozenset({"python_version"})
 OUTPUT_TAIL_CHARS = 4000
+# pytest-xdist workers of a rendered suite's PostgreSQL rerun (`tests/test_variants.py`):
+# the README's `uv run pytest -n auto`, each worker on a database of its own.
+RENDERED_SUITE_WORKERS = 2
 # Copier's own default `_exclude` patterns (matched against each path part).
 DEFAULT_EXCLUDES = (
     "copier.yaml",

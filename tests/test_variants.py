@@ -356,10 +356,12 @@ def test_rendered_suite_on_postgresql(
     rendered: Rendered, postgres_database: str, redis_environment: dict[str, str]
 ) -> None:
     """SQL variants' database-dependent tests (`POSTGRES_SUITE`) pass on PostgreSQL too,
-    in a database of their own."""
+    in a database of their own, on pytest-xdist workers as the README's `pytest -n auto`
+    runs them (each worker on a database of its own beside that one)."""
     result = _run_suite(
         rendered,
         *postgres_arguments(rendered),
+        f"--numprocesses={support.RENDERED_SUITE_WORKERS}",
         TEST_DATABASE_URL=postgres_database,
         **redis_environment,
     )

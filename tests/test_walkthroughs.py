@@ -41,7 +41,8 @@ from walkthroughs import (
 BASH_FENCE = re.compile(r"^\s*```bash\s*$", re.MULTILINE)
 # First line of a README shell block that is not run here -> the test that runs it.
 UNEXECUTED_BLOCKS = {
-    "uv run pytest": "test_rendered_suite, test_ruff_check, test_ruff_format, test_mypy_strict"
+    "uv run pytest -n auto": "test_rendered_suite, test_rendered_suite_on_postgresql (on"
+    " pytest-xdist workers), test_ruff_check, test_ruff_format, test_mypy_strict"
     " (tests/test_variants.py); pip-audit needs the vulnerability database online",
     "copier update --trust --defaults": "tests/test_update.py",
 }

@@ -231,7 +231,7 @@ def test_rendered_workflow_has_lint_test_and_security_jobs(rendered: Rendered) -
     assert {f"{locked}ruff check .", f"{locked}ruff format --check .", f"{locked}mypy"} <= set(
         commands["lint"]
     )
-    assert f"{locked}pytest" in commands["test"]
+    assert f"{locked}pytest -n auto" in commands["test"]
     for name in ("lint", "test"):
         assert commands[name].index("uv sync --locked") < len(commands[name]) - 1, name
     assert "uvx bandit -r src -ll" in commands["security"]
