@@ -344,11 +344,20 @@ def free_port() -> int:
 # FastAPI, pydantic, SQLAlchemy and the project again in every process: 10-20 s of CPU
 # per rendered suite before its first test.
 PYCACHE_PREFIX = Path(tempfile.gettempdir()) / "bastion-tests-pycache"
+# Hypothesis's storage, shared by the rendered suites instead of a `.hypothesis/` in
+# each fresh render. What it caches there costs every fresh render seconds of CPU: the
+# tables of the characters UTF-8 can encode (3.4 s), and the literals it collects from
+# each source module for generation, filed by the module's content hash, so variants
+# share the modules they share. Files are replaced atomically; parallel suites may race
+# to write the same one. The suites keep no example database (`database=None` in
+# `test_api_contract.py`), so no example of one variant's run is replayed in another's.
+HYPOTHESIS_STORAGE = Path(tempfile.gettempdir()) / "bastion-tests-hypothesis"
 
 
 def clean_environment(**extra: str) -> dict[str, str]:
     """The environment for a rendered project's tools: ours, minus test-runner state,
-    with compiled bytecode cached in `PYCACHE_PREFIX`."""
+    with compiled bytecode cached in `PYCACHE_PREFIX` and Hypothesis's character tables
+    in `HYPOTHESIS_STORAGE`."""
     environment = {
         name: value
         for name, value in os.environ.items()
@@ -364,6 +373,7 @@ def clean_environment(**extra: str) -> dict[str, str]:
         }
     }
     environment["PYTHONPYCACHEPREFIX"] = str(PYCACHE_PREFIX)
+    environment["HYPOTHESIS_STORAGE_DIRECTORY"] = str(HYPOTHESIS_STORAGE)
     environment.update(extra)
     return environment
 
