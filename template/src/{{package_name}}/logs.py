@@ -92,7 +92,7 @@ class PathOnlyAccessFilter(logging.Filter):
 
 def configure_logging(level: str, log_format: LogFormat = "json") -> None:
     """Send every log record to standard error as JSON, or readable text (idempotent);
-    no query strings."""
+    no query strings, and no URL of the service's own outgoing requests."""
     root = logging.getLogger()
     root.setLevel(level)
     handler = next((h for h in root.handlers if h.name == SERVICE_HANDLER), None)
@@ -101,6 +101,10 @@ def configure_logging(level: str, log_format: LogFormat = "json") -> None:
         handler.set_name(SERVICE_HANDLER)
         root.addHandler(handler)
     handler.setFormatter(TextFormatter() if log_format == "text" else JsonFormatter())
+    # httpx logs the URL of every request at INFO. The breached-password lookup's URL
+    # ends in the first five hex digits of the password's SHA-1: enough to leave one
+    # candidate of a million-word guess list, and beside the request's id and address.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     uvicorn_access = logging.getLogger("uvicorn.access")
     if not any(isinstance(existing, PathOnlyAccessFilter) for existing in uvicorn_access.filters):
         uvicorn_access.addFilter(PathOnlyAccessFilter())
