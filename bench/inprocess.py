@@ -10,7 +10,7 @@ the whole server). The service is the rendered sql-jwt-none variant on PostgreSQ
 
 The targets take turns within each round; a round calls each `--requests` times:
 
-- `ceiling`: a bare FastAPI app answering the same JSON (as `ceiling_app.py`);
+- `ceiling`: the bare FastAPI app of `ceiling_app.py`;
 - `health`: the service's `GET /health`: every middleware, no dependency;
 - `probe-plain`: a route added after the service's own, without dependencies: the
   middleware and a walk over every route;
@@ -43,21 +43,15 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
 
+import ceiling_app
 import httpx
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, Request
 
 import common
 
 ADMIN = "bench-admin@example.com"
 ADMIN_PASSWORD = "correct horse battery staple 9"
-ME = {
-    "id": "00000000-0000-0000-0000-000000000000",
-    "email": "someone@example.com",
-    "display_name": None,
-    "email_verified": True,
-    "roles": ["user"],
-    "created_at": "2026-01-01T00:00:00Z",
-}
+ME = ceiling_app.SAMPLE_BODY
 Headers = list[tuple[bytes, bytes]]
 Call = Callable[[], Awaitable[object]]
 
@@ -95,17 +89,6 @@ async def call(app: Any, path: str, headers: Headers) -> int:
 
     await app(scope, receive, send)
     return status[0]
-
-
-def ceiling_app() -> FastAPI:
-    """A bare FastAPI app answering `ME`."""
-    app = FastAPI()
-
-    async def me() -> dict[str, Any]:
-        return ME
-
-    app.add_api_route(f"{common.API}/users/me", me, methods=["GET"])
-    return app
 
 
 def _bearer(request: Request) -> str:
@@ -167,7 +150,7 @@ async def measure(package: str, database_url: str, rounds: int, requests: int) -
         token = signed_in.json()["access_token"]
         host: Headers = [(b"host", b"bastion.test")]
         credential: Headers = [*host, (b"authorization", f"Bearer {token}".encode())]
-        ceiling = ceiling_app()
+        ceiling = ceiling_app.app
         # The parts are reached through the services' private attributes: a benchmark
         # of the path's pieces, which the service has no reason to expose.
         session_id = services.bearer_tokens._codec.verify(token).session_id

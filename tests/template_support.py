@@ -356,7 +356,7 @@ HYPOTHESIS_STORAGE = Path(tempfile.gettempdir()) / "bastion-tests-hypothesis"
 
 def clean_environment(**extra: str) -> dict[str, str]:
     """The environment for a rendered project's tools: ours, minus test-runner state,
-    with compiled bytecode cached in `PYCACHE_PREFIX` and Hypothesis's character tables
+    with compiled bytecode cached in `PYCACHE_PREFIX` and Hypothesis's caches
     in `HYPOTHESIS_STORAGE`."""
     environment = {
         name: value
